@@ -1,0 +1,102 @@
+"""What every generator shares: the workload, the one record, the protocol, the registry.
+
+A generator turns a :class:`Workload` into exactly one :class:`RequestRecord`
+per request.  ``run`` is synchronous for every design (the async design runs its
+own event loop inside), so ``compare`` drives them all the same way::
+
+    gen = REGISTRY["async"](target, options)
+    records = gen.run(workload, on_record=print)
+    gen.close()
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from harness.recipes import RecipeRequest
+
+Outcome = Literal["ok", "fallback", "failed"]
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One request's fate. Times are monotonic seconds since the run's start."""
+
+    request_id: int
+    user: int
+    mode: str
+    intended_start_s: float
+    start_s: float
+    first_byte_s: float | None
+    end_s: float
+    latency_s: float
+    ttft_s: float | None
+    outcome: Outcome
+    status: int | None
+    error: str | None
+    attempts: int
+    retry_wait_s: float
+    breaker_state_at_start: str | None
+    prompt_tokens: int | None
+    output_tokens: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class PlannedRequest:
+    """One unit of work: which user sends it, in which order, with what content."""
+
+    request_id: int
+    user: int
+    sequence: int
+    recipe_request: RecipeRequest
+
+
+@dataclass(frozen=True)
+class Workload:
+    """Closed-loop load: ``users`` users each send ``requests_per_user`` requests in turn."""
+
+    users: int
+    requests_per_user: int = 1
+    recipe_requests: Sequence[RecipeRequest] = ()
+
+    @property
+    def total(self) -> int:
+        return self.users * self.requests_per_user
+
+    def by_user(self) -> list[list[PlannedRequest]]:
+        """The requests of each user, in the order that user sends them."""
+        return [
+            [self._planned(user, seq) for seq in range(self.requests_per_user)]
+            for user in range(self.users)
+        ]
+
+    def __iter__(self) -> Iterator[PlannedRequest]:
+        for user_requests in self.by_user():
+            yield from user_requests
+
+    def _planned(self, user: int, seq: int) -> PlannedRequest:
+        request_id = user * self.requests_per_user + seq
+        pool = self.recipe_requests or (RecipeRequest.example(request_id),)
+        return PlannedRequest(request_id, user, seq, pool[request_id % len(pool)])
+
+
+RecordCallback = Callable[[RequestRecord], None]
+
+
+class Generator(Protocol):
+    """One concurrency design. ``run`` returns one record per planned request."""
+
+    mode: str
+    concurrency_cap: int
+
+    def run(
+        self, workload: Workload, on_record: RecordCallback | None = None
+    ) -> list[RequestRecord]: ...
+
+    def close(self) -> None: ...
