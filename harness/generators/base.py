@@ -5,18 +5,22 @@ per request.  ``run`` is synchronous for every design (the async design runs its
 own event loop inside), so ``compare`` drives them all the same way::
 
     gen = REGISTRY["async"](target, options)
-    records = gen.run(workload, on_record=print)
+    records = gen.run(workload, RunContext(clock, policy, on_record=print))
     gen.close()
 """
 
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from harness.recipes import RecipeRequest
+
+if TYPE_CHECKING:
+    from harness.resilience.policy import ResiliencePolicy
 
 Outcome = Literal["ok", "fallback", "failed"]
 
@@ -89,14 +93,46 @@ class Workload:
 RecordCallback = Callable[[RequestRecord], None]
 
 
+@dataclass
+class RunContext:
+    """What one run shares between its requests: the clock, the policy, the observers.
+
+    ``clock`` returns seconds since the run's start; the policy was built on the same clock,
+    so its breaker transitions and attempt times line up with the records.
+    """
+
+    clock: Callable[[], float]
+    policy: ResiliencePolicy
+    on_record: RecordCallback | None = None
+    in_flight: InFlight = dataclasses.field(default_factory=lambda: InFlight())
+
+
+class InFlight:
+    """A thread-safe count of requests in flight, with its peak."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.now = 0
+        self.peak = 0
+
+    def enter(self) -> int:
+        with self._lock:
+            self.now += 1
+            self.peak = max(self.peak, self.now)
+            return self.now
+
+    def leave(self) -> int:
+        with self._lock:
+            self.now -= 1
+            return self.now
+
+
 class Generator(Protocol):
     """One concurrency design. ``run`` returns one record per planned request."""
 
     mode: str
     concurrency_cap: int
 
-    def run(
-        self, workload: Workload, on_record: RecordCallback | None = None
-    ) -> list[RequestRecord]: ...
+    def run(self, workload: Workload, ctx: RunContext) -> list[RequestRecord]: ...
 
     def close(self) -> None: ...

@@ -1,0 +1,103 @@
+"""The official ``google-genai`` async client under the same semaphore, policy and record.
+
+Optional: :func:`available` is False when the package is not installed. The SDK's own
+retries stay off (its default) so that the shared policy is the only one retrying.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import importlib.util
+import json
+from typing import Any
+
+from harness.gemini import Target, parse_generate_response
+from harness.generators.base import PlannedRequest, RequestRecord, RunContext, Workload
+from harness.generators.common import (
+    Answered,
+    GeneratorOptions,
+    drive_users_async,
+    static_fallback,
+)
+from harness.recipes import RECIPE_SCHEMA, build_prompt
+from harness.resilience.policy import CallResult
+from harness.errors import ConnectionFailedError, UpstreamError, UpstreamTimeoutError
+from harness.gemini import error_from_response
+
+
+def available() -> bool:
+    """True when ``google-genai`` can be imported."""
+    return importlib.util.find_spec("google.genai") is not None
+
+
+def _mapped(exc: Exception) -> UpstreamError:
+    """Map an SDK exception into our tree through the same error parser as the other designs."""
+    from google.genai import errors
+
+    if isinstance(exc, errors.APIError):
+        body = json.dumps(exc.details if exc.details is not None else {}).encode()
+        return error_from_response(int(exc.code or 0), {}, body)
+    if isinstance(exc, TimeoutError):
+        return UpstreamTimeoutError("google-genai call timed out")
+    return ConnectionFailedError(f"google-genai call failed: {type(exc).__name__}")
+
+
+class SdkGenerator:
+    """Each user is a task calling ``client.aio.models.generate_content``."""
+
+    mode = "sdk"
+
+    def __init__(self, target: Target, options: GeneratorOptions):
+        self.concurrency_cap = options.concurrency
+        self._target = target
+        self._options = options
+
+    def _client(self) -> Any:
+        from google import genai
+        from google.genai import types
+
+        http = types.HttpOptions(base_url=self._target.base_url, api_version=self._target.api_version)
+        return genai.Client(api_key=self._target.api_key, http_options=http)
+
+    async def _attempt(self, client: Any, planned: PlannedRequest, ctx: RunContext, timeout_s: float) -> Answered:
+        from google.genai import types
+
+        config = types.GenerateContentConfig(
+            temperature=0.7,
+            max_output_tokens=self._options.max_output_tokens,
+            response_mime_type="application/json",
+            response_schema=RECIPE_SCHEMA,
+            http_options=types.HttpOptions(timeout=max(1, int(timeout_s * 1000))),
+        )
+        prompt = build_prompt(planned.recipe_request)
+        try:
+            response = await client.aio.models.generate_content(
+                model=self._target.model, contents=prompt, config=config
+            )
+        except Exception as exc:
+            raise _mapped(exc) from None
+        first_byte_s = ctx.clock()
+        body = response.model_dump_json(exclude_none=True, by_alias=True).encode()
+        return Answered(parse_generate_response(200, {}, body), 200, first_byte_s)
+
+    async def _call(self, client: Any, planned: PlannedRequest, *, ctx: RunContext) -> CallResult[Answered]:
+        async def static() -> Answered:
+            return static_fallback(planned.recipe_request)
+
+        attempt = functools.partial(self._attempt, client, planned, ctx)
+        return await ctx.policy.call_async(attempt, fallbacks=[static])
+
+    def run(self, workload: Workload, ctx: RunContext) -> list[RequestRecord]:
+        return asyncio.run(self._run(workload, ctx))
+
+    async def _run(self, workload: Workload, ctx: RunContext) -> list[RequestRecord]:
+        client = self._client()
+        try:
+            call = functools.partial(self._call, client, ctx=ctx)
+            return await drive_users_async(workload, self.mode, self.concurrency_cap, ctx, call)
+        finally:
+            await client.aio.aclose()
+
+    def close(self) -> None:
+        """Nothing to release: each run opens and closes its own client."""

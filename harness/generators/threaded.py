@@ -1,0 +1,59 @@
+"""The seed's "sync threaded": a ``ThreadPoolExecutor`` of ``requests`` sessions, one per thread."""
+
+from __future__ import annotations
+
+import functools
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+from harness.gemini import Target
+from harness.generators.base import PlannedRequest, RequestRecord, RunContext, Workload
+from harness.generators.common import GeneratorOptions, run_one_sync
+from harness.generators.sequential import SyncCaller, new_session
+
+
+class ThreadedGenerator:
+    """Each user is a task on a pool of ``options.concurrency`` threads (``--workers``)."""
+
+    mode = "threaded"
+
+    def __init__(self, target: Target, options: GeneratorOptions):
+        self.concurrency_cap = options.concurrency
+        self._target = target
+        self._options = options
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._lock = threading.Lock()
+
+    def _caller(self) -> SyncCaller:
+        caller: SyncCaller | None = getattr(self._local, "caller", None)
+        if caller is None:
+            session = new_session()
+            with self._lock:
+                self._sessions.append(session)
+            caller = SyncCaller(self._target, self._options, session)
+            self._local.caller = caller
+        return caller
+
+    def _user(self, requests_of_user: list[PlannedRequest], ctx: RunContext) -> list[RequestRecord]:
+        records: list[RequestRecord] = []
+        due_s = 0.0  # users arrive at t=0; a later request is due when the previous one ended
+        for planned in requests_of_user:
+            call = functools.partial(self._caller().call, planned, ctx)
+            record = run_one_sync(planned, self.mode, ctx, due_s, call)
+            due_s = record.end_s
+            records.append(record)
+        return records
+
+    def run(self, workload: Workload, ctx: RunContext) -> list[RequestRecord]:
+        with ThreadPoolExecutor(self.concurrency_cap, thread_name_prefix="harness") as pool:
+            futures = [pool.submit(self._user, user, ctx) for user in workload.by_user()]
+            return [record for future in futures for record in future.result()]
+
+    def close(self) -> None:
+        with self._lock:
+            for session in self._sessions:
+                session.close()
+            self._sessions.clear()

@@ -1,0 +1,85 @@
+"""Send one prepared :class:`~harness.gemini.HttpRequest`, sync or async, and map transport failures.
+
+The only place that touches ``requests`` and ``aiohttp`` for Gemini calls. Error
+messages name the failure class and the host, never the URL query or a header,
+so no key can leak through them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import aiohttp
+import requests
+
+from harness.errors import ConnectionFailedError, UpstreamTimeoutError
+from harness.gemini import HttpRequest
+
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    """A whole answer: status, headers, body, and when its first byte arrived (clock time)."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    first_byte_s: float
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc
+
+
+def _timeout(req: HttpRequest, timeout_s: float) -> UpstreamTimeoutError:
+    return UpstreamTimeoutError(f"no answer from {_host(req.url)} within {timeout_s:.3g} s")
+
+
+def _connection(req: HttpRequest, exc: BaseException) -> ConnectionFailedError:
+    return ConnectionFailedError(f"connection to {_host(req.url)} failed: {type(exc).__name__}")
+
+
+def send_sync(
+    session: requests.Session, req: HttpRequest, timeout_s: float, clock: Clock
+) -> HttpResponse:
+    """POST/GET with ``requests``; ``timeout_s`` bounds connect and each read."""
+    try:
+        with session.request(
+            req.method,
+            req.url,
+            headers=dict(req.headers),
+            data=req.body,
+            timeout=(timeout_s, timeout_s),
+            stream=True,
+        ) as resp:
+            first_byte_s = clock()
+            body = resp.content
+            return HttpResponse(resp.status_code, dict(resp.headers), body, first_byte_s)
+    # ``from None``: exceptions of requests and aiohttp carry the full URL; dropping
+    # the chain keeps nothing but our own message in logs and records.
+    except requests.Timeout:
+        raise _timeout(req, timeout_s) from None
+    except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+        raise _connection(req, exc) from None
+
+
+async def send_async(
+    session: aiohttp.ClientSession, req: HttpRequest, timeout_s: float, clock: Clock
+) -> HttpResponse:
+    """The same with ``aiohttp``; ``timeout_s`` bounds the whole exchange."""
+    timeout = aiohttp.ClientTimeout(total=timeout_s)
+    try:
+        async with session.request(
+            req.method, req.url, headers=dict(req.headers), data=req.body, timeout=timeout
+        ) as resp:
+            first_byte_s = clock()
+            body = await resp.read()
+            return HttpResponse(resp.status, dict(resp.headers), body, first_byte_s)
+    except TimeoutError:
+        raise _timeout(req, timeout_s) from None
+    except (aiohttp.ClientError, ConnectionError) as exc:
+        raise _connection(req, exc) from None
+
