@@ -1,0 +1,266 @@
+"""Summaries of RequestRecords: percentiles, the physical bound, timelines, speed-ups.
+
+Pure functions from records (and counts the driver kept) to the plain dicts of
+docs/results-format.md; numpy does the arithmetic so 100,000 records take
+milliseconds::
+
+    summary = summarize(records, concurrency_cap=20, service_time_s=1.0, submitted=20)
+    summary["efficiency"]        # bound_s / makespan_s
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from harness.errors import ConfigError
+
+if TYPE_CHECKING:  # records are only read; importing generators at run time is not needed
+    from harness.generators.base import RequestRecord
+
+FloatArray = npt.NDArray[np.float64]
+
+_QUANTILES = (("p50", 50.0), ("p90", 90.0), ("p95", 95.0), ("p99", 99.0))
+_OUTCOMES = ("ok", "fallback", "failed")
+_MAX_LISTED_IDS = 10
+
+
+def percentiles(values: Sequence[float] | FloatArray) -> dict[str, float]:
+    """mean, p50, p90, p95, p99 and max, linearly interpolated; ``{}`` when empty.
+
+    >>> percentiles([1.0, 2.0, 3.0, 4.0])["p50"]
+    2.5
+    """
+    data = np.asarray(values, dtype=np.float64)
+    if data.size == 0:
+        return {}
+    points = np.percentile(data, [q for _, q in _QUANTILES], method="linear")
+    result = {"mean": float(data.mean())}
+    result.update({name: float(p) for (name, _), p in zip(_QUANTILES, points, strict=True)})
+    result["max"] = float(data.max())
+    return result
+
+
+def bound_s(total_requests: int, concurrency_cap: int, service_time_s: float) -> float:
+    """The fastest possible makespan: ``ceil(N / C) · S``.
+
+    >>> bound_s(20, 3, 1.0)
+    7.0
+    """
+    if concurrency_cap < 1:
+        raise ConfigError(f"concurrency_cap {concurrency_cap!r}: must be >= 1")
+    if total_requests < 0:
+        raise ConfigError(f"total_requests {total_requests!r}: must be >= 0")
+    if service_time_s < 0:
+        raise ConfigError(f"service_time_s {service_time_s!r}: must be >= 0")
+    return math.ceil(total_requests / concurrency_cap) * service_time_s
+
+
+def is_fast_fail(record: RequestRecord) -> bool:
+    """The breaker refused the request before any upstream attempt."""
+    return record.error == "CircuitOpenError" and record.attempts == 0
+
+
+def check_invariant(records: Sequence[RequestRecord], submitted_ids: Collection[int]) -> list[str]:
+    """Problems with "each submitted request id recorded exactly once"; ``[]`` means ok.
+
+    >>> check_invariant([], [0])
+    ['1 submitted request id(s) have no record: 0']
+    """
+    seen = Counter(record.request_id for record in records)
+    wanted = set(submitted_ids)
+    problems = []
+    missing = wanted.difference(seen)
+    if missing:
+        problems.append(f"{len(missing)} submitted request id(s) have no record: {_ids(missing)}")
+    duplicated = [rid for rid, count in seen.items() if count > 1]
+    if duplicated:
+        problems.append(
+            f"{len(duplicated)} request id(s) recorded more than once: {_ids(duplicated)}"
+        )
+    extra = set(seen).difference(wanted)
+    if extra:
+        problems.append(f"{len(extra)} recorded request id(s) were never submitted: {_ids(extra)}")
+    return problems
+
+
+def _ids(ids: Collection[int]) -> str:
+    shown = sorted(ids)[:_MAX_LISTED_IDS]
+    more = ", ..." if len(ids) > _MAX_LISTED_IDS else ""
+    return ", ".join(map(str, shown)) + more
+
+
+def summarize(
+    records: Sequence[RequestRecord],
+    *,
+    concurrency_cap: int,
+    service_time_s: float | None,
+    submitted: int,
+    upstream_attempts: int | None = None,
+    makespan_s: float | None = None,
+    submitted_ids: Collection[int] | None = None,
+) -> dict[str, Any]:
+    """The ``summary`` object of a run, without cpu_s / peak_rss_bytes / peak_threads.
+
+    ``submitted_ids`` defaults to ``range(submitted)`` (the Workload's ids).
+    """
+    starts = np.fromiter((r.start_s for r in records), np.float64, len(records))
+    ends = np.fromiter((r.end_s for r in records), np.float64, len(records))
+    if makespan_s is None:
+        makespan_s = float(ends.max() - starts.min()) if len(records) else 0.0
+    if upstream_attempts is None:
+        upstream_attempts = sum(r.attempts for r in records)
+    bound = None if service_time_s is None else bound_s(submitted, concurrency_cap, service_time_s)
+    ids = range(submitted) if submitted_ids is None else submitted_ids
+    return {
+        "makespan_s": makespan_s,
+        "bound_s": bound,
+        "efficiency": _ratio(bound, makespan_s),
+        "throughput_rps": _ratio(len(records), makespan_s),
+        "latency_s": percentiles([r.latency_s for r in records]),
+        "ttft_s": percentiles([r.ttft_s for r in records if r.ttft_s is not None]) or None,
+        "counts": _counts(records, submitted),
+        "upstream_attempts": upstream_attempts,
+        "amplification": _ratio(upstream_attempts, submitted),
+        "invariant_ok": not check_invariant(records, ids),
+    }
+
+
+def _ratio(numerator: float | None, denominator: float | None) -> float | None:
+    if numerator is None or not denominator:
+        return None
+    return numerator / denominator
+
+
+def _counts(records: Sequence[RequestRecord], submitted: int) -> dict[str, int]:
+    outcomes: Counter[str] = Counter(r.outcome for r in records)
+    counts = {"submitted": submitted, "recorded": len(records)}
+    counts.update({outcome: outcomes.get(outcome, 0) for outcome in _OUTCOMES})
+    counts["fast_fail"] = sum(1 for r in records if is_fast_fail(r))
+    return counts
+
+
+def timeline(
+    records: Sequence[RequestRecord],
+    *,
+    attempt_times_s: Sequence[float] = (),
+    fast_fail_times_s: Sequence[float] | None = None,
+    transitions: Sequence[Mapping[str, Any]] = (),
+    duration_s: float | None = None,
+) -> list[dict[str, Any]]:
+    """One row per whole second of the run (see docs/results-format.md).
+
+    Without ``attempt_times_s`` each record counts its ``attempts`` at its
+    ``start_s``; without ``fast_fail_times_s`` the fast-failed records count at
+    their ``end_s``. ``duration_s`` defaults to the last event's time.
+    """
+    starts = np.fromiter((r.start_s for r in records), np.float64, len(records))
+    ends = np.fromiter((r.end_s for r in records), np.float64, len(records))
+    if duration_s is None:
+        duration_s = float(ends.max()) if len(records) else 0.0
+    seconds = max(1, math.ceil(duration_s)) if len(records) or duration_s > 0 else 0
+    if seconds == 0:
+        return []
+    columns = _event_columns(records, starts, ends, seconds, attempt_times_s, fast_fail_times_s)
+    columns["in_flight"] = _in_flight(starts, ends, seconds)
+    states = _breaker_states(transitions, seconds)
+    names = ("offered", "attempts", "ok", "fast_fail", "fallback", "failed", "in_flight")
+    return [
+        {"second": s, **{name: int(columns[name][s]) for name in names}, "breaker_state": states[s]}
+        for s in range(seconds)
+    ]
+
+
+def _per_second(times_s: Sequence[float] | FloatArray, seconds: int, weights: Any = None) -> Any:
+    """Counts per whole second; times past the end land in the last row."""
+    index = np.clip(np.floor(np.asarray(times_s, dtype=np.float64)), 0, seconds - 1)
+    return np.bincount(index.astype(np.int64), weights=weights, minlength=seconds)
+
+
+def _event_columns(
+    records: Sequence[RequestRecord],
+    starts: FloatArray,
+    ends: FloatArray,
+    seconds: int,
+    attempt_times_s: Sequence[float],
+    fast_fail_times_s: Sequence[float] | None,
+) -> dict[str, Any]:
+    outcomes = np.array([r.outcome for r in records], dtype=object)
+    columns = {"offered": _per_second(starts, seconds)}
+    if len(attempt_times_s):
+        columns["attempts"] = _per_second(attempt_times_s, seconds)
+    else:
+        tries = np.fromiter((r.attempts for r in records), np.float64, len(records))
+        columns["attempts"] = _per_second(starts, seconds, weights=tries)
+    for outcome in _OUTCOMES:
+        columns[outcome] = _per_second(ends[outcomes == outcome], seconds)
+    if fast_fail_times_s is None:
+        fast = np.array([is_fast_fail(r) for r in records], dtype=bool)
+        fast_fail_times_s = ends[fast] if len(records) else []
+    columns["fast_fail"] = _per_second(fast_fail_times_s, seconds)
+    return columns
+
+
+def _in_flight(starts: FloatArray, ends: FloatArray, seconds: int) -> Any:
+    """Requests with start <= t < end at each second's end t."""
+    edges = np.arange(1, seconds + 1, dtype=np.float64)
+    started = np.searchsorted(np.sort(starts), edges, side="right")
+    ended = np.searchsorted(np.sort(ends), edges, side="right")
+    return started - ended
+
+
+def _breaker_states(transitions: Sequence[Mapping[str, Any]], seconds: int) -> list[str]:
+    """The state at each second's end; ``closed`` before the first transition."""
+    ordered = sorted(transitions, key=lambda t: float(t["time_s"]))
+    states, state, position = [], "closed", 0
+    for second in range(seconds):
+        while position < len(ordered) and float(ordered[position]["time_s"]) <= second + 1:
+            state = str(ordered[position]["to"])
+            position += 1
+        states.append(state)
+    return states
+
+
+def speedups(runs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The ``comparison`` list: each mode's median makespan against sequential's, per users.
+
+    ``bound_speedup`` is sequential's bound over the mode's bound (None when unknown).
+    """
+    groups: dict[tuple[int, str], list[Mapping[str, Any]]] = {}
+    for run in runs:
+        groups.setdefault((int(run["users"]), str(run["mode"])), []).append(run)
+    rows = []
+    for (users, mode), group in groups.items():
+        baseline = groups.get((users, "sequential"))
+        if mode != "sequential" and baseline:
+            rows.append(_speedup_row(users, mode, group, baseline))
+    return sorted(rows, key=lambda row: row["users"])
+
+
+def _speedup_row(
+    users: int,
+    mode: str,
+    group: Sequence[Mapping[str, Any]],
+    baseline: Sequence[Mapping[str, Any]],
+) -> dict[str, Any]:
+    median_s = _median_of(group, "makespan_s")
+    return {
+        "users": users,
+        "mode": mode,
+        "speedup_vs_sequential": _ratio(_median_of(baseline, "makespan_s"), median_s),
+        "bound_speedup": _ratio(_median_of(baseline, "bound_s"), _median_of(group, "bound_s")),
+        "median_makespan_s": median_s,
+        "repetitions": len(group),
+    }
+
+
+def _median_of(runs: Sequence[Mapping[str, Any]], key: str) -> float | None:
+    values = [run["summary"].get(key) for run in runs]
+    known = [float(v) for v in values if v is not None]
+    return statistics.median(known) if known else None

@@ -1,0 +1,237 @@
+"""The versioned results file (docs/results-format.md): build, write, read, validate.
+
+    results = new_results(["compare", "--users", "20"], config)
+    add_run(results, mode="async", users=20, requests_per_user=1, repetition=0,
+            concurrency_cap=20, summary=summary, records=records)
+    path = write_results(results, default_run_dir("compare"), secrets=[api_key])
+    again = read_results(path)          # or read_results(path.parent)
+
+Raw records move to a sibling ``records.jsonl`` (one record per line, with a
+``"run"`` key giving its index in ``runs``) when there are too many to inline;
+:func:`read_results` puts them back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from harness.errors import ConfigError
+from harness.machine import git_commit, machine_info, tool_info
+from harness.metrics import speedups
+
+SCHEMA_VERSION = 1
+RESULTS_NAME = "results.json"
+RECORDS_NAME = "records.jsonl"
+_TOP_KEYS = ("schema", "tool", "created_utc", "machine", "command", "config", "runs")
+_RUN_KEYS = ("mode", "users", "requests_per_user", "repetition", "concurrency_cap", "summary")
+_SUMMARY_KEYS = ("makespan_s", "bound_s", "efficiency", "throughput_rps", "latency_s", "counts")
+
+
+def new_results(command: Sequence[str], config: Mapping[str, Any]) -> dict[str, Any]:
+    """An empty results document for this machine, commit and command line."""
+    return {
+        "schema": SCHEMA_VERSION,
+        "tool": tool_info(),
+        "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "git_commit": git_commit(),
+        "machine": machine_info(),
+        "command": list(command),
+        "config": dict(config),
+        "runs": [],
+        "comparison": [],
+    }
+
+
+def add_run(
+    results: dict[str, Any],
+    *,
+    mode: str,
+    users: int,
+    requests_per_user: int,
+    repetition: int,
+    concurrency_cap: int,
+    summary: Mapping[str, Any],
+    records: Iterable[Any],
+    transitions: Iterable[Mapping[str, Any]] = (),
+    timeline: Iterable[Mapping[str, Any]] = (),
+) -> None:
+    """Append one run (records may be RequestRecords or dicts) and refresh ``comparison``."""
+    results["runs"].append(
+        {
+            "mode": mode,
+            "users": users,
+            "requests_per_user": requests_per_user,
+            "repetition": repetition,
+            "concurrency_cap": concurrency_cap,
+            "summary": dict(summary),
+            "breaker_transitions": [dict(t) for t in transitions],
+            "timeline": [dict(row) for row in timeline],
+            "records": [_record_dict(r) for r in records],
+        }
+    )
+    results["comparison"] = speedups(results["runs"])
+
+
+def _record_dict(record: Any) -> dict[str, Any]:
+    if isinstance(record, Mapping):
+        return dict(record)
+    as_dict: dict[str, Any] = record.to_dict()
+    return as_dict
+
+
+def write_results(
+    results: Mapping[str, Any],
+    out_dir: Path,
+    *,
+    records_inline_limit: int = 20000,
+    secrets: Collection[str] = (),
+) -> Path:
+    """Write ``out_dir/results.json`` (and ``records.jsonl`` past the limit); returns its path.
+
+    Every string equal to or containing one of ``secrets`` is scrubbed first.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    document = scrub_secrets(results, secrets) if secrets else dict(results)
+    runs = [dict(run) for run in document.get("runs", [])]
+    document["runs"] = runs
+    records_path = out_dir / RECORDS_NAME
+    if sum(len(run.get("records", ())) for run in runs) > records_inline_limit:
+        _write_atomic(records_path, "".join(_spill_records(runs)))
+    elif records_path.exists():
+        records_path.unlink()  # a stale spill from an earlier write to this directory
+    path = out_dir / RESULTS_NAME
+    _write_atomic(path, json.dumps(document, indent=1) + "\n")
+    return path
+
+
+def _spill_records(runs: list[dict[str, Any]]) -> Iterable[str]:
+    """Move each run's records out (in place) and yield them as JSON lines."""
+    for index, run in enumerate(runs):
+        records = run.pop("records", ())
+        run["records_file"] = RECORDS_NAME
+        for record in records:
+            yield json.dumps({"run": index, **record}) + "\n"
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    # A reader never sees half a file: write aside, then rename over.
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def scrub_secrets(obj: Any, secrets: Collection[str]) -> Any:
+    """A copy of ``obj`` with every occurrence of each secret replaced by ``***``.
+
+    >>> scrub_secrets({"url": "http://h/?key=S3CRET"}, ["S3CRET"])
+    {'url': 'http://h/?key=***'}
+    """
+    # Longest first, so a secret that contains another is replaced whole.
+    ordered = sorted((s for s in secrets if s), key=len, reverse=True)
+    return _scrub(obj, ordered) if ordered else obj
+
+
+def _scrub(obj: Any, secrets: list[str]) -> Any:
+    if isinstance(obj, str):
+        for secret in secrets:
+            obj = obj.replace(secret, "***")
+        return obj
+    if isinstance(obj, Mapping):
+        return {_scrub(key, secrets): _scrub(value, secrets) for key, value in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_scrub(item, secrets) for item in obj]
+    return obj
+
+
+def read_results(path: Path, *, load_records: bool = True) -> dict[str, Any]:
+    """Read and validate a results file (or the ``results.json`` in a run directory).
+
+    Spilled records come back into each run's ``records`` unless ``load_records``
+    is false. Raises ConfigError("{path}: ...") naming the bad key.
+    """
+    file = path / RESULTS_NAME if path.is_dir() else path
+    document = _load_json(file)
+    validate_results(document, file)
+    if load_records and any("records_file" in run for run in document["runs"]):
+        _restore_records(document["runs"], file.parent)
+    return document
+
+
+def _load_json(file: Path) -> Any:
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{file}: no such results file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{file}: cannot read: {exc}") from None
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(f"{file}: not valid JSON: {exc}") from None
+
+
+def validate_results(document: Any, file: Path) -> None:
+    """Raise ConfigError naming ``file`` and the first missing or wrong key."""
+    _require_keys(document, _TOP_KEYS, file, "")
+    if document["schema"] != SCHEMA_VERSION:
+        raise ConfigError(
+            f"{file}: key 'schema' is {document['schema']!r}; this tool reads {SCHEMA_VERSION}"
+        )
+    if not isinstance(document["runs"], list):
+        raise ConfigError(f"{file}: key 'runs' must be a list")
+    for index, run in enumerate(document["runs"]):
+        where = f"runs[{index}]"
+        _require_keys(run, _RUN_KEYS, file, where)
+        _require_keys(run["summary"], _SUMMARY_KEYS, file, f"{where}.summary")
+        if not isinstance(run.get("records", []), list):
+            raise ConfigError(f"{file}: {where}.records must be a list")
+
+
+def _require_keys(obj: Any, keys: Sequence[str], file: Path, where: str) -> None:
+    if not isinstance(obj, Mapping):
+        raise ConfigError(f"{file}: {where or 'top level'} must be a JSON object")
+    for key in keys:
+        if key not in obj:
+            prefix = f"{where}: " if where else ""
+            raise ConfigError(f"{file}: {prefix}missing key '{key}'")
+
+
+def _restore_records(runs: list[dict[str, Any]], directory: Path) -> None:
+    names = {run["records_file"] for run in runs if "records_file" in run}
+    by_run: dict[int, list[dict[str, Any]]] = {}
+    for name in names:
+        for record in _read_jsonl(directory / name):
+            by_run.setdefault(record.pop("run"), []).append(record)
+    for index, run in enumerate(runs):
+        if "records_file" in run:
+            run["records"] = by_run.get(index, [])
+
+
+def _read_jsonl(file: Path) -> Iterable[dict[str, Any]]:
+    try:
+        lines = file.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read records: {exc}") from None
+    for number, line in enumerate(lines, start=1):
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            raise ConfigError(f"{file}:{number}: not valid JSON: {exc}") from None
+        if not isinstance(record, dict) or not isinstance(record.get("run"), int):
+            raise ConfigError(f"{file}:{number}: a record needs an integer key 'run'")
+        yield record
+
+
+def default_run_dir(
+    command_name: str, root: Path = Path("runs"), *, now: datetime | None = None
+) -> Path:
+    """``runs/<UTC YYYYmmddTHHMMSSZ>-<command>``, e.g. ``runs/20261128T134000Z-compare``."""
+    stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", command_name).strip("-") or "run"
+    return root / f"{stamp}-{safe}"
