@@ -1,4 +1,4 @@
-"""Send one prepared :class:`~harness.gemini.HttpRequest`, sync or async, and map transport failures.
+"""Send one prepared :class:`~harness.gemini.HttpRequest`, sync or async; map transport failures.
 
 The only place that touches ``requests`` and ``aiohttp`` for Gemini calls. Error
 messages name the failure class and the host, never the URL query or a header,
@@ -82,4 +82,3 @@ async def send_async(
         raise _timeout(req, timeout_s) from None
     except (aiohttp.ClientError, ConnectionError) as exc:
         raise _connection(req, exc) from None
-

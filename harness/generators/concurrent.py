@@ -61,7 +61,7 @@ class AsyncCaller:
 
 
 class AsyncGenerator:
-    """Each user is a task; at most ``options.concurrency`` requests in flight (``--concurrency``)."""
+    """Each user is a task; at most ``options.concurrency`` (``--concurrency``) in flight."""
 
     mode = "async"
 

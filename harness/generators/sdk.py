@@ -12,7 +12,8 @@ import importlib.util
 import json
 from typing import Any
 
-from harness.gemini import Target, parse_generate_response
+from harness.errors import ConnectionFailedError, UpstreamError, UpstreamTimeoutError
+from harness.gemini import Target, error_from_response, parse_generate_response
 from harness.generators.base import PlannedRequest, RequestRecord, RunContext, Workload
 from harness.generators.common import (
     Answered,
@@ -22,8 +23,6 @@ from harness.generators.common import (
 )
 from harness.recipes import RECIPE_SCHEMA, build_prompt
 from harness.resilience.policy import CallResult
-from harness.errors import ConnectionFailedError, UpstreamError, UpstreamTimeoutError
-from harness.gemini import error_from_response
 
 
 def available() -> bool:
@@ -57,10 +56,14 @@ class SdkGenerator:
         from google import genai
         from google.genai import types
 
-        http = types.HttpOptions(base_url=self._target.base_url, api_version=self._target.api_version)
+        http = types.HttpOptions(
+            base_url=self._target.base_url, api_version=self._target.api_version
+        )
         return genai.Client(api_key=self._target.api_key, http_options=http)
 
-    async def _attempt(self, client: Any, planned: PlannedRequest, ctx: RunContext, timeout_s: float) -> Answered:
+    async def _attempt(
+        self, client: Any, planned: PlannedRequest, ctx: RunContext, timeout_s: float
+    ) -> Answered:
         from google.genai import types
 
         config = types.GenerateContentConfig(
@@ -81,7 +84,9 @@ class SdkGenerator:
         body = response.model_dump_json(exclude_none=True, by_alias=True).encode()
         return Answered(parse_generate_response(200, {}, body), 200, first_byte_s)
 
-    async def _call(self, client: Any, planned: PlannedRequest, *, ctx: RunContext) -> CallResult[Answered]:
+    async def _call(
+        self, client: Any, planned: PlannedRequest, *, ctx: RunContext
+    ) -> CallResult[Answered]:
         async def static() -> Answered:
             return static_fallback(planned.recipe_request)
 

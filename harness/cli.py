@@ -1,0 +1,59 @@
+"""``python -m harness SUB-COMMAND``: argument parsing and dispatch only.
+
+Every user error ends as one line on stderr and exit status 2; regressions exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from harness.errors import ConfigError, HarnessError, RegressionError
+from mock_gemini.config import MockConfigError
+
+Command = Callable[[argparse.Namespace, list[str]], int]
+
+
+def _commands() -> dict[str, tuple[Callable[[argparse.ArgumentParser], None], Command]]:
+    from harness import cli_compare, cli_reports
+
+    return {
+        "compare": (cli_compare.add_arguments, cli_compare.main),
+        "report": (cli_reports.add_report_arguments, cli_reports.report_main),
+        "regress": (cli_reports.add_regress_arguments, cli_reports.regress_main),
+    }
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m harness",
+        description="Benchmark and load-test LLM-calling designs against a mock or real Gemini.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (add_arguments, _) in _commands().items():
+        doc = (sys.modules[add_arguments.__module__].__doc__ or "").strip().splitlines()
+        add_arguments(sub.add_parser(name, help=doc[0] if doc else None))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse, dispatch, and turn every expected failure into its exit status."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    ns = parser.parse_args(args)
+    _, command = _commands()[ns.command]
+    try:
+        return command(ns, args)
+    except RegressionError as exc:
+        print(f"regression: {exc}", file=sys.stderr)
+        return 1
+    except (ConfigError, MockConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except HarnessError as exc:
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
