@@ -1,0 +1,188 @@
+"""Render results files as Markdown (for ``$GITHUB_STEP_SUMMARY``) and self-contained HTML.
+
+    paths = render_report([Path("runs/20261128T134000Z-compare")], Path("out"))
+    paths["html"], paths["markdown"], paths.get("timeline")
+
+``render_markdown`` and ``render_html`` are pure (results in, text out); ``render_report``
+loads, draws the plots (matplotlib is imported only here, lazily) and writes the files.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+from reports.load import Results, load_many
+from reports.tables import (
+    Table,
+    breaker_summary_table,
+    summary_table,
+    to_markdown,
+    transitions_table,
+    verdicts,
+)
+
+TITLE = "Load harness report"
+PlotFunction = Callable[[Sequence[Results], Path], Path | None]
+PLOT_CAPTIONS = {
+    "throughput": "Throughput vs users per mode; dashed: the bound users·R / bound_s.",
+    "latency_percentiles": "Latency p50 / p95 / p99 per mode (median of repetitions).",
+    "latency_cdf": "Latency CDF per mode, from the raw records.",
+    "timeline": "Per-second timeline; background: breaker open (red), half-open (amber).",
+    "amplification": "Retry amplification per second: upstream attempts / requests offered.",
+}
+
+
+def render_markdown(results_list: Sequence[Results]) -> str:
+    """Summary tables, verdicts and breaker summaries of each results file, as Markdown."""
+    parts = [f"## {TITLE}"]
+    for results in results_list:
+        parts += [f"### {_md_text(results.label)}", _md_provenance(results)]
+        parts.append(to_markdown(summary_table(results)))
+        parts += [f"**Verdict** — {_md_text(line)}" for line in verdicts(results)]
+        parts += ["#### Circuit breaker", _md_breaker(results)]
+    return "\n\n".join(parts) + "\n"
+
+
+def _md_provenance(results: Results) -> str:
+    machine = results.machine
+    bits = [
+        f"commit `{results.git_commit or 'unknown'}`",
+        f"{machine.get('cpu_count', '?')} CPUs",
+        f"Python {machine.get('python', '?')}",
+        f"created {results.created_utc or 'unknown'}",
+    ]
+    if results.command:
+        bits.append(f"`python -m harness {_command(results)}`")
+    return _md_text(" · ".join(bits))
+
+
+def _md_breaker(results: Results) -> str:
+    table = breaker_summary_table(results)
+    return "_No breaker transitions recorded._" if table is None else to_markdown(table)
+
+
+def _md_text(text: str) -> str:
+    # Keep Markdown/HTML structure intact in the step summary: no raw tags from run data.
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def render_html(results_list: Sequence[Results], plots: Mapping[str, Path]) -> str:
+    """A self-contained page: inline CSS, plots embedded as base64 PNG data URIs."""
+    columns = "".join(_html_file(results) for results in results_list)
+    figures = "".join(_html_figure(name, path) for name, path in plots.items())
+    return (
+        f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(TITLE)}</title><style>{_CSS}</style></head><body>"
+        f"<h1>{html.escape(TITLE)}</h1>"
+        f'<div class="files" style="--cols:{len(results_list)}">{columns}</div>'
+        f"<h2>Plots</h2>{figures or '<p>No plots.</p>'}</body></html>\n"
+    )
+
+
+def _html_file(results: Results) -> str:
+    breaker = breaker_summary_table(results)
+    transitions = transitions_table(results)
+    config = json.dumps(results.config, indent=2, sort_keys=True)
+    return (
+        f'<section class="file"><h2>{html.escape(results.label)}</h2>'
+        f"{_html_provenance(results)}<h3>Summary</h3>{_html_table(summary_table(results))}"
+        f'<ul class="verdict">{_html_items(verdicts(results))}</ul>'
+        f"<h3>Circuit breaker</h3>"
+        f"{_html_table(breaker) if breaker else '<p>No breaker transitions recorded.</p>'}"
+        f"{_html_table(transitions) if transitions else ''}"
+        f"<h3>Configuration</h3><pre>{html.escape(config)}</pre></section>"
+    )
+
+
+def _html_provenance(results: Results) -> str:
+    machine = ", ".join(f"{k}: {v}" for k, v in results.machine.items() if v is not None)
+    items = {
+        "file": str(results.path),
+        "created": results.created_utc or "unknown",
+        "commit": results.git_commit or "unknown",
+        "machine": machine or "unknown",
+        "command": f"python -m harness {_command(results)}",
+    }
+    rows = "".join(f"<dt>{k}</dt><dd>{html.escape(v)}</dd>" for k, v in items.items())
+    return f"<dl>{rows}</dl>"
+
+
+def _html_table(table: Table) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in table.headers)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
+        for row in table.rows
+    )
+    table_html = f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f'<div class="scroll">{table_html}</div>'
+
+
+def _html_items(lines: Sequence[str]) -> str:
+    return "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+
+
+def _html_figure(name: str, path: Path) -> str:
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    caption = html.escape(PLOT_CAPTIONS.get(name, name))
+    return (
+        f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(name, quote=True)}">'
+        f"<figcaption>{caption}</figcaption></figure>"
+    )
+
+
+def _command(results: Results) -> str:
+    return " ".join(results.command)
+
+
+def render_report(sources: Sequence[Path], out_dir: Path) -> dict[str, Path]:
+    """Load ``sources``, write ``<plot>.png``, ``report.html`` and ``summary.md`` into ``out_dir``.
+
+    Returns every written path by name: the plot names of :data:`PLOT_CAPTIONS` that had
+    data, plus ``"html"`` and ``"markdown"``. Raises ReportInputError on a bad source.
+    """
+    results_list = load_many(sources)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    plots = {}
+    for name, plot in _plot_functions().items():
+        path = plot(results_list, out_dir / f"{name}.png")
+        if path is not None:
+            plots[name] = path
+    html_path = out_dir / "report.html"
+    html_path.write_text(render_html(results_list, plots), encoding="utf-8")
+    md_path = out_dir / "summary.md"
+    md_path.write_text(render_markdown(results_list), encoding="utf-8")
+    return {**plots, "html": html_path, "markdown": md_path}
+
+
+def _plot_functions() -> dict[str, PlotFunction]:
+    from reports import plots  # matplotlib is slow to import: only when drawing
+
+    return {
+        "throughput": plots.plot_throughput_vs_users,
+        "latency_percentiles": plots.plot_latency_percentiles,
+        "latency_cdf": plots.plot_latency_cdf,
+        "timeline": plots.plot_timeline,
+        "amplification": plots.plot_amplification,
+    }
+
+
+_CSS = """
+body{font:14px/1.45 system-ui,sans-serif;margin:1.5rem;color:#222;background:#fff}
+h1{margin-top:0}h2{border-bottom:1px solid #ddd;padding-bottom:.2rem}
+.files{display:grid;grid-template-columns:repeat(var(--cols),minmax(0,1fr));gap:1.5rem}
+.file{min-width:0}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.1rem .8rem;margin:.5rem 0}
+dt{font-weight:600;color:#555}dd{margin:0;word-break:break-word;font-family:monospace}
+.scroll{overflow-x:auto;margin:.5rem 0}
+table{border-collapse:collapse;font-size:13px}
+th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:right;white-space:nowrap}
+th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}
+.verdict li{font-weight:600}
+pre{background:#f7f7f7;padding:.6rem;overflow-x:auto;font-size:12px}
+figure{margin:1rem 0}img{max-width:100%;height:auto;border:1px solid #eee}
+figcaption{color:#555;font-size:13px}
+"""
