@@ -55,9 +55,9 @@ class Distribution:
                 f"got {', '.join(sorted(self.params)) or 'nothing'}"
             )
         # A plain dict in spec order (not a MappingProxy) so configs pickle and deepcopy.
-        ordered = {name: float(self.params[name]) for name in names}
+        ordered = {name: _as_float(self.params[name], self.kind, name) for name in names}
         object.__setattr__(self, "params", ordered)
-        _check_params(self.kind, ordered, self.spec())
+        _check_params(self.kind, ordered)
 
     def __hash__(self) -> int:
         return hash((self.kind, tuple(self.params.items())))
@@ -87,14 +87,23 @@ class Distribution:
         return f"{self.kind}:{body}"
 
 
-def _check_params(kind: str, p: Mapping[str, float], spec: str) -> None:
+def _as_float(value: object, kind: str, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise MockConfigError(
+            f"latency distribution {kind!r}: {name} must be a number, got {value!r}"
+        )
+    return float(value)
+
+
+def _check_params(kind: str, p: Mapping[str, float]) -> None:
+    where = f"latency distribution {kind!r}"
     for name, value in p.items():
         if not math.isfinite(value) or value < 0:
-            raise MockConfigError(f"latency {spec!r}: {name} must be ≥ 0, got {value}")
+            raise MockConfigError(f"{where}: {name} must be ≥ 0, got {value}")
     if kind == "uniform" and p["low"] > p["high"]:
-        raise MockConfigError(f"latency {spec!r}: low must be ≤ high")
+        raise MockConfigError(f"{where}: low must be ≤ high, got {p['low']} > {p['high']}")
     if kind == "pareto" and (p["scale"] <= 0 or p["alpha"] <= 0):
-        raise MockConfigError(f"latency {spec!r}: scale and alpha must be > 0")
+        raise MockConfigError(f"{where}: scale and alpha must be > 0, got {dict(p)}")
 
 
 def _normal_clamped_mean(mu: float, sd: float) -> float:
@@ -150,23 +159,26 @@ def parse_distribution(spec: str) -> Distribution:
     >>> parse_distribution("pareto:scale=0.3,alpha=2.5").median_s()  # doctest: +ELLIPSIS
     0.39...
     """
-    text = spec.strip()
+    try:
+        return _parse(spec.strip())
+    except MockConfigError as exc:
+        raise MockConfigError(f"latency {spec!r}: {exc}") from None
+
+
+def _parse(text: str) -> Distribution:
     kind, sep, body = text.partition(":")
     if not sep:
-        return Distribution.fixed(parse_number(kind, f"latency {spec!r}"))
+        return Distribution.fixed(parse_number(kind, "seconds"))
     kind = kind.strip().lower()
     if kind == "fixed" and "=" not in body:
-        return Distribution.fixed(parse_number(body, f"latency {spec!r}"))
+        return Distribution.fixed(parse_number(body, "seconds"))
     params: dict[str, float] = {}
     for item in filter(None, (part.strip() for part in body.split(","))):
         name, eq, value = item.partition("=")
         if not eq:
-            raise MockConfigError(f"latency {spec!r}: expected NAME=VALUE, got {item!r}")
-        params[name.strip()] = parse_number(value, f"latency {spec!r}")
-    try:
-        return Distribution(kind, params)
-    except MockConfigError as exc:
-        raise MockConfigError(f"latency {spec!r}: {exc}") from None
+            raise MockConfigError(f"expected NAME=VALUE, got {item!r}")
+        params[name.strip()] = parse_number(value, name.strip())
+    return Distribution(kind, params)
 
 
 @dataclass(frozen=True)

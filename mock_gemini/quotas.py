@@ -19,6 +19,9 @@ from mock_gemini.config_error import MockConfigError
 
 MINUTE_S = 60.0
 DAY_S = 86_400.0
+# An entry expires this much early, so that ``now + retry_delay_s`` admits despite float
+# rounding (t + 60 - now + now can land one ulp short of t + 60).
+_EXPIRY_SLACK_S = 1e-9
 
 RPM_QUOTA_ID = "GenerateRequestsPerMinutePerProjectPerModel"
 TPM_QUOTA_ID = "GenerateContentInputTokensPerModelPerMinute"
@@ -61,7 +64,7 @@ class _Window:
     total: int = 0
 
     def prune(self, now_s: float) -> None:
-        while self.entries and self.entries[0][0] + self.length_s <= now_s:
+        while self.entries and self.entries[0][0] + self.length_s <= now_s + _EXPIRY_SLACK_S:
             self.total -= self.entries.popleft()[1]
 
     def wait_s(self, amount: int, limit: int, now_s: float) -> float | None:
