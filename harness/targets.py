@@ -73,5 +73,5 @@ def open_target(
         config = mock or MockConfig()
         # When the mock only accepts configured keys, present one of them.
         key = sorted(config.api_keys)[0] if config.api_keys else LOCAL_KEY
-        with EmbeddedMock(config.to_dict()) as server:
+        with EmbeddedMock(config.to_dict(include_secrets=True)) as server:
             yield Target(server.url, key, spec.model, spec.api_version)
