@@ -1,0 +1,312 @@
+"""Timeout, retry, circuit breaker and fallback, decided once and driven sync or async.
+
+One :class:`ResiliencePolicy` per run; every generator calls it the same way::
+
+    policy = ResiliencePolicy(PRESETS["default"], clock=run_clock)
+    result = policy.call_sync(lambda timeout_s: send(req, timeout_s),
+                              fallbacks=[lambda: fallback_recipes(req)])
+    result = await policy.call_async(send_async, fallbacks=[static_async])
+    # result.outcome in {"ok", "fallback", "failed"}; result.attempts, result.retry_wait_s, ...
+
+The decisions live in one generator (``_Call.steps``) that yields what to do
+next (attempt with a timeout, sleep, try fallback *i*); the two drivers only
+execute those steps. The attempt callables raise :class:`UpstreamError`
+subclasses; any other exception is a bug in the caller and ends the primary path
+as a failure named by its class (never retried), so every request still ends as
+exactly one result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+import time
+from collections.abc import Awaitable, Callable, Generator, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Generic, Literal, TypeVar
+
+from harness.errors import CircuitOpenError, UpstreamError, UpstreamTimeoutError
+from harness.resilience.breaker import CircuitBreaker, Transition, counts_as_failure
+from harness.resilience.config import PRESETS, ResilienceConfig, preset
+from harness.resilience.retry import RetryBudget, retry_wait_s
+
+__all__ = ["PRESETS", "CallResult", "ResilienceConfig", "ResiliencePolicy", "preset"]
+
+T = TypeVar("T")
+Outcome = Literal["ok", "fallback", "failed"]
+
+# asyncio.timeout around an async attempt fires this long after the attempt's own
+# timeout, so the attempt's own (more precise) timeout error wins when it has one.
+ASYNC_TIMEOUT_GRACE_S = 0.25
+
+
+@dataclass(frozen=True)
+class CallResult(Generic[T]):
+    """How one request ended.
+
+    ``error``/``status`` describe the last primary attempt that failed (``error`` is
+    None when ``outcome == "ok"``; ``status`` is 200 for a returned attempt, None
+    when the last attempt got no HTTP answer). ``attempts`` counts upstream
+    attempts only: a breaker fast fail is not one. ``fallback_index`` says which
+    fallback answered.
+    """
+
+    value: T | None
+    outcome: Outcome
+    attempts: int
+    retry_wait_s: float
+    breaker_state_at_start: str
+    error: str | None
+    status: int | None
+    fallback_index: int | None = None
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    timeout_s: float
+
+
+@dataclass(frozen=True)
+class _Sleep:
+    wait_s: float
+
+
+@dataclass(frozen=True)
+class _Fallback:
+    index: int
+
+
+_Step = _Attempt | _Sleep | _Fallback
+
+
+@dataclass(frozen=True)
+class _Outcome(Generic[T]):
+    value: T | None = None
+    exc: Exception | None = None
+
+
+@dataclass
+class _Tally:
+    """What one call has done so far; becomes the :class:`CallResult`."""
+
+    breaker_state_at_start: str
+    attempts: int = 0
+    retry_wait_s: float = 0.0
+    error: str | None = None
+    status: int | None = None
+
+    def failed(self, exc: Exception, *, attempted: bool) -> None:
+        self.error = type(exc).__name__
+        if attempted:
+            self.status = exc.status if isinstance(exc, UpstreamError) else None
+
+    def result(self, value: T | None, outcome: Outcome, index: int | None = None) -> CallResult[T]:
+        error = None if outcome == "ok" else self.error
+        return CallResult(
+            value,
+            outcome,
+            self.attempts,
+            self.retry_wait_s,
+            self.breaker_state_at_start,
+            error,
+            self.status,
+            index,
+        )
+
+
+class ResiliencePolicy:
+    """One breaker and one retry budget shared by every call of a run (thread-safe).
+
+    ``clock`` returns run-relative seconds; it stamps breaker transitions,
+    ``attempt_times_s`` and ``fast_fail_times_s`` and bounds each call's deadline.
+    """
+
+    def __init__(
+        self, config: ResilienceConfig, *, clock: Callable[[], float], rng_seed: int = 0
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.breaker = CircuitBreaker(config.breaker, clock)
+        self.budget = RetryBudget.from_config(config.retry)
+        self._rng = random.Random(rng_seed)
+        self._lock = threading.Lock()
+        self._attempt_times_s: list[float] = []
+        self._fast_fail_times_s: list[float] = []
+
+    @property
+    def transitions(self) -> list[Transition]:
+        return self.breaker.transitions
+
+    @property
+    def attempt_times_s(self) -> list[float]:
+        """Clock time of every upstream attempt's start (a copy)."""
+        with self._lock:
+            return list(self._attempt_times_s)
+
+    @property
+    def fast_fail_times_s(self) -> list[float]:
+        """Clock time of every call the open breaker refused (a copy)."""
+        with self._lock:
+            return list(self._fast_fail_times_s)
+
+    def call_sync(
+        self,
+        attempt: Callable[[float], T],
+        *,
+        fallbacks: Sequence[Callable[[], T]] = (),
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> CallResult[T]:
+        """Run one request: ``attempt(timeout_s)`` with retries, then ``fallbacks`` in order."""
+
+        def run(step: _Step) -> _Outcome[T]:
+            if isinstance(step, _Sleep):
+                sleep(step.wait_s)
+                return _Outcome()
+            if isinstance(step, _Attempt):
+                return _capture(partial(attempt, step.timeout_s))
+            return _capture(fallbacks[step.index])
+
+        plan = _Call[T](self, len(fallbacks)).steps()
+        try:
+            step = next(plan)
+            while True:
+                step = plan.send(run(step))
+        except StopIteration as stop:
+            result: CallResult[T] = stop.value
+            return result
+        finally:
+            plan.close()
+
+    async def call_async(
+        self,
+        attempt: Callable[[float], Awaitable[T]],
+        *,
+        fallbacks: Sequence[Callable[[], Awaitable[T]]] = (),
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> CallResult[T]:
+        """The async twin of :meth:`call_sync`: same decisions, awaited steps.
+
+        Each attempt is also bounded by ``asyncio.timeout(timeout_s + grace)``,
+        which ends as :class:`UpstreamTimeoutError`.
+        """
+
+        async def run(step: _Step) -> _Outcome[T]:
+            if isinstance(step, _Sleep):
+                await sleep(step.wait_s)
+                return _Outcome()
+            if isinstance(step, _Attempt):
+                limit_s = step.timeout_s + ASYNC_TIMEOUT_GRACE_S
+                return await _capture_async(partial(attempt, step.timeout_s), limit_s)
+            return await _capture_async(fallbacks[step.index], None)
+
+        plan = _Call[T](self, len(fallbacks)).steps()
+        try:
+            step = next(plan)
+            while True:
+                step = plan.send(await run(step))
+        except StopIteration as stop:
+            result: CallResult[T] = stop.value
+            return result
+        finally:
+            plan.close()
+
+    def _retry_wait(self, exc: Exception, attempts: int, deadline_at_s: float) -> float | None:
+        """None when the call must stop: not retryable, out of attempts, deadline, budget."""
+        wait_s = retry_wait_s(exc, attempts, self.config.retry, self._rng)
+        if wait_s is None or self.clock() + wait_s >= deadline_at_s:
+            return None
+        return wait_s if self.budget.try_spend() else None
+
+    def _note_attempt(self, now_s: float) -> None:
+        with self._lock:
+            self._attempt_times_s.append(now_s)
+
+    def _note_fast_fail(self, now_s: float) -> None:
+        with self._lock:
+            self._fast_fail_times_s.append(now_s)
+
+
+class _Call(Generic[T]):
+    """One request's decisions: a generator of steps, sent back each step's outcome."""
+
+    def __init__(self, policy: ResiliencePolicy, fallbacks: int) -> None:
+        self._policy = policy
+        self._fallbacks = fallbacks
+        self._tally = _Tally(policy.breaker.state)
+        self._deadline_at_s = policy.clock() + policy.config.deadline_s
+
+    def steps(self) -> Generator[_Step, _Outcome[T], CallResult[T]]:
+        tally = self._tally
+        while True:
+            outcome = yield from self._attempt()
+            if outcome.exc is None:
+                return tally.result(outcome.value, "ok")
+            wait_s = self._policy._retry_wait(outcome.exc, tally.attempts, self._deadline_at_s)
+            if wait_s is None:
+                break
+            yield _Sleep(wait_s)
+            tally.retry_wait_s += wait_s
+        return (yield from self._fallback_chain())
+
+    def _attempt(self) -> Generator[_Step, _Outcome[T], _Outcome[T]]:
+        policy, tally = self._policy, self._tally
+        remaining_s = self._deadline_at_s - policy.clock()
+        if remaining_s <= 0:
+            return self._refused(UpstreamTimeoutError("deadline passed before the attempt"))
+        permit = policy.breaker.acquire()
+        if permit is None:
+            policy._note_fast_fail(policy.clock())
+            return self._refused(CircuitOpenError("circuit breaker is open; call not made"))
+        if tally.attempts == 0:
+            policy.budget.on_first_attempt()
+        tally.attempts += 1
+        started_s = policy.clock()
+        policy._note_attempt(started_s)
+        try:
+            outcome = yield _Attempt(min(policy.config.attempt_timeout_s, remaining_s))
+        except GeneratorExit:  # the driver was cancelled mid-attempt: free the permit
+            policy.breaker.cancel(permit)
+            raise
+        success = outcome.exc is None or not counts_as_failure(outcome.exc)
+        policy.breaker.record(permit, success=success, duration_s=policy.clock() - started_s)
+        if outcome.exc is None:
+            tally.status = 200
+        else:
+            tally.failed(outcome.exc, attempted=True)
+        return outcome
+
+    def _refused(self, exc: Exception) -> _Outcome[T]:
+        self._tally.failed(exc, attempted=False)
+        return _Outcome(exc=exc)
+
+    def _fallback_chain(self) -> Generator[_Step, _Outcome[T], CallResult[T]]:
+        if self._policy.config.fallback:
+            for index in range(self._fallbacks):
+                outcome = yield _Fallback(index)
+                if outcome.exc is None:
+                    return self._tally.result(outcome.value, "fallback", index)
+        return self._tally.result(None, "failed")
+
+
+def _normalize(exc: Exception) -> Exception:
+    """A bare TimeoutError (asyncio.timeout, socket) is an upstream timeout."""
+    if isinstance(exc, TimeoutError):
+        return UpstreamTimeoutError(str(exc) or "attempt timed out")
+    return exc
+
+
+def _capture(call: Callable[[], T]) -> _Outcome[T]:
+    try:
+        return _Outcome(call())
+    except Exception as exc:  # every failure becomes an outcome; BaseException propagates
+        return _Outcome(exc=_normalize(exc))
+
+
+async def _capture_async(call: Callable[[], Awaitable[T]], limit_s: float | None) -> _Outcome[T]:
+    try:
+        async with asyncio.timeout(limit_s):
+            return _Outcome(await call())
+    except Exception as exc:  # see _capture
+        return _Outcome(exc=_normalize(exc))
