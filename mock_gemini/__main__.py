@@ -1,0 +1,73 @@
+"""``python -m mock_gemini``: serve the mock Gemini API until Ctrl-C or SIGTERM.
+
+    python -m mock_gemini --port 0 --latency-dist lognormal:median=0.5,sigma=0.4 --fault 503=0.05
+    # prints: mock_gemini listening on http://127.0.0.1:41234
+
+Bad flags or settings print one line on stderr and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from typing import NoReturn
+
+from mock_gemini.app import start_server
+from mock_gemini.config import MockConfig, MockConfigError, add_mock_arguments, config_from_args
+
+PROG = "mock_gemini"
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a bad flag in one line (no usage block) and exits 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line: ``--host``, ``--port`` and every mock flag."""
+    parser = _OneLineParser(prog=PROG, description="A mock of the Gemini Developer API.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8080, help="port; 0 picks a free one")
+    add_mock_arguments(parser.add_argument_group("mock behaviour"))
+    return parser
+
+
+async def serve(config: MockConfig, host: str, port: int) -> None:
+    """Listen, print the one ready line, and run until SIGINT or SIGTERM."""
+    server = await start_server(config, host, port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    print(f"{PROG} listening on {server.url}", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await server.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse, configure, serve; returns the exit status."""
+    ns = build_parser().parse_args(argv)
+    try:
+        config = config_from_args(ns)
+        asyncio.run(serve(config, ns.host, ns.port))
+    except MockConfigError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(
+            f"{PROG}: error: cannot listen on {ns.host}:{ns.port}: {exc.strerror}", file=sys.stderr
+        )
+        return 2
+    except KeyboardInterrupt:  # Ctrl-C before the signal handlers were installed
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""What the mock model says: recipes for the ingredients in the prompt, deterministically.
+
+The token rule, used everywhere (prompt, answer, countTokens, quotas):
+``tokens(text) = ceil(len(text) / 4)`` per text part; each ``inlineData`` or
+``fileData`` part is 258 tokens (as an image costs on Gemini); any other part
+counts the characters of its JSON. ``total = prompt + candidates + thoughts``.
+
+    answer = compose_answer("Ingredients: chicken, rice", seed=0)
+    answer.text          # a recipe write-up using chicken and rice
+    answer.output_tokens # count_tokens(answer.text)
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import math
+import random
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from mock_gemini.recipes import Recipe, make_recipes, recipe_text
+from mock_gemini.schema_values import schema_value
+
+MEDIA_PART_TOKENS = 258
+_COUNT_RE = re.compile(r"\b(\d{1,2})\s+(?:[\w-]+\s+){0,3}?recipes?\b", re.IGNORECASE)
+_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+_WORD_COUNT_RE = re.compile(r"\b(one|two|three|four|five)\s+(?:[\w-]+\s+){0,3}?recipes?\b", re.I)
+DEFAULT_RECIPES = 3
+MAX_RECIPES = 10
+
+
+def count_tokens(text: str) -> int:
+    """The token rule: ``count_tokens("abcde") == 2``."""
+    return (len(text) + 3) // 4
+
+
+def part_tokens(part: Any) -> int:
+    """Tokens of one request Part (a dict, already camelCase)."""
+    if not isinstance(part, dict):
+        return 0
+    text = part.get("text")
+    if isinstance(text, str):
+        return count_tokens(text)
+    if "inlineData" in part or "fileData" in part:
+        return MEDIA_PART_TOKENS
+    return count_tokens(json.dumps(part)) if part else 0
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One candidate's text, its output tokens and its finish reason."""
+
+    text: str
+    output_tokens: int
+    finish_reason: str = "STOP"
+
+
+def stable_seed(*parts: object) -> int:
+    """A seed from values, equal across processes (``hash()`` is salted per process)."""
+    digest = hashlib.blake2b(repr(parts).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
+@functools.lru_cache(maxsize=2048)
+def compose_answer(
+    prompt: str,
+    seed: int,
+    json_mode: bool = False,
+    schema_json: str | None = None,
+    max_output_tokens: int | None = None,
+    stop_sequences: tuple[str, ...] = (),
+) -> Answer:
+    """The answer for a prompt and seed; cached, since load tests repeat prompts."""
+    rng = random.Random(stable_seed(seed, prompt, json_mode, schema_json))
+    recipes = make_recipes(prompt, recipe_count(prompt), rng)
+    if schema_json is not None:
+        value = schema_value(json.loads(schema_json), recipes, rng)
+        text = json.dumps(value, ensure_ascii=False)
+    elif json_mode:
+        text = json.dumps([r.as_dict() for r in recipes], ensure_ascii=False)
+    else:
+        text = "\n\n".join(recipe_text(r) for r in recipes)
+    return _finish(text, max_output_tokens, stop_sequences)
+
+
+def _finish(text: str, max_output_tokens: int | None, stops: tuple[str, ...]) -> Answer:
+    for stop in stops:
+        cut = text.find(stop)
+        if cut >= 0:
+            text = text[:cut]
+    tokens = count_tokens(text)
+    if max_output_tokens is not None and 0 <= max_output_tokens < tokens:
+        text = text[: max_output_tokens * 4]
+        return Answer(text, count_tokens(text), "MAX_TOKENS")
+    return Answer(text, tokens)
+
+
+def recipe_count(prompt: str) -> int:
+    """How many recipes the prompt asks for ("3 recipes", "two quick recipes"), else 3."""
+    match = _COUNT_RE.search(prompt)
+    if match:
+        return max(1, min(MAX_RECIPES, int(match.group(1))))
+    word = _WORD_COUNT_RE.search(prompt)
+    return _WORDS[word.group(1).lower()] if word else DEFAULT_RECIPES
+
+
+def split_text(text: str, token_sizes: list[int]) -> list[str]:
+    """Cut ``text`` into pieces of ``token_sizes`` tokens each (4 characters a token).
+
+    The last piece takes whatever is left, so the pieces always join to ``text``.
+    """
+    pieces: list[str] = []
+    start = 0
+    for index, size in enumerate(token_sizes):
+        end = len(text) if index == len(token_sizes) - 1 else min(len(text), start + size * 4)
+        pieces.append(text[start:end])
+        start = end
+    return pieces
+
+
+@functools.lru_cache(maxsize=1024)
+def embedding(text: str, dimensions: int, seed: int) -> tuple[float, ...]:
+    """A deterministic unit vector for ``text``: same text, same vector."""
+    rng = random.Random(stable_seed("embed", seed, text))
+    values = [rng.gauss(0.0, 1.0) for _ in range(dimensions)]
+    norm = math.sqrt(sum(v * v for v in values)) or 1.0
+    return tuple(round(v / norm, 6) for v in values)
+
+
+__all__ = ["Answer", "Recipe", "compose_answer", "count_tokens", "embedding", "part_tokens"]

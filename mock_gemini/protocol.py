@@ -1,0 +1,265 @@
+"""Gemini JSON shapes: the error bodies of gemini-api.md §5 and the answer bodies of §4.
+
+Pure functions and one exception, no I/O. A handler raises ``ApiError`` and the
+app turns it into the Google error body::
+
+    raise model_not_found("gemini-9-ultra", "v1beta", "generateContent")
+    error.body()  # {"error": {"code": 404, "message": "models/gemini-9-ultra is ...", ...}}
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+JSON_CONTENT_TYPE = "application/json; charset=UTF-8"
+ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
+BAD_REQUEST = "type.googleapis.com/google.rpc.BadRequest"
+QUOTA_FAILURE = "type.googleapis.com/google.rpc.QuotaFailure"
+HELP = "type.googleapis.com/google.rpc.Help"
+RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
+RATE_LIMITS_URL = "https://ai.google.dev/gemini-api/docs/rate-limits"
+
+STATUS_BY_CODE: dict[int, str] = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    408: "DEADLINE_EXCEEDED",
+    409: "ABORTED",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    501: "UNIMPLEMENTED",
+    502: "UNAVAILABLE",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
+MESSAGE_BY_CODE: dict[int, str] = {
+    500: (
+        "An internal error has occurred. Please retry or report in "
+        "https://developers.generativeai.google/guide/troubleshooting"
+    ),
+    502: "Bad Gateway.",
+    503: "The model is overloaded. Please try again later.",
+    504: "Deadline expired before operation could complete.",
+}
+NO_KEY_MESSAGE = (
+    "Method doesn't allow unregistered callers (callers without established identity). "
+    "Please use API Key or other form of API consumer identity to call this API."
+)
+BAD_KEY_MESSAGE = "API key not valid. Please pass a valid API key."
+QUOTA_MESSAGE = (
+    "You exceeded your current quota, please check your plan and billing details. "
+    "For more information on this error, head to: " + RATE_LIMITS_URL + "."
+)
+
+
+class ApiError(Exception):
+    """A Google API error: ``ApiError(404, "NOT_FOUND", "models/x is not found ...")``."""
+
+    def __init__(
+        self, code: int, status: str, message: str, details: list[dict[str, Any]] | None = None
+    ) -> None:
+        super().__init__(f"{code} {status}: {message}")
+        self.code = code
+        self.status = status
+        self.message = message
+        self.details = details
+
+    def body(self) -> dict[str, Any]:
+        """The ``{"error": {...}}`` object of gemini-api.md §5."""
+        error: dict[str, Any] = {"code": self.code, "message": self.message, "status": self.status}
+        if self.details:
+            error["details"] = self.details
+        return {"error": error}
+
+    def body_bytes(self, wrap_in_list: bool = False) -> bytes:
+        """The body as JSON bytes; ``wrap_in_list`` for JSON-array streams and OpenAI routes."""
+        body: Any = [self.body()] if wrap_in_list else self.body()
+        return json.dumps(body).encode()
+
+
+def status_error(code: int, message: str | None = None) -> ApiError:
+    """The plain error for an HTTP status: ``status_error(503)`` is "The model is overloaded"."""
+    status = STATUS_BY_CODE.get(code, "UNKNOWN")
+    return ApiError(code, status, message or MESSAGE_BY_CODE.get(code, f"HTTP {code}."))
+
+
+def invalid_argument(message: str, field: str | None = None) -> ApiError:
+    """A 400 INVALID_ARGUMENT, with a BadRequest field violation when ``field`` is given."""
+    details = None
+    if field is not None:
+        violation = {"field": field, "description": message} if field else {"description": message}
+        details = [{"@type": BAD_REQUEST, "fieldViolations": [violation]}]
+    return ApiError(400, "INVALID_ARGUMENT", message, details)
+
+
+def no_key_error() -> ApiError:
+    """403 for a request that carries no API key at all."""
+    return ApiError(403, "PERMISSION_DENIED", NO_KEY_MESSAGE)
+
+
+def invalid_key_error() -> ApiError:
+    """400 API_KEY_INVALID for a key outside the configured set."""
+    details: list[dict[str, Any]] = [
+        {
+            "@type": ERROR_INFO,
+            "reason": "API_KEY_INVALID",
+            "domain": "googleapis.com",
+            "metadata": {"service": "generativelanguage.googleapis.com"},
+        },
+        {
+            "@type": "type.googleapis.com/google.rpc.LocalizedMessage",
+            "locale": "en-US",
+            "message": BAD_KEY_MESSAGE,
+        },
+    ]
+    return ApiError(400, "INVALID_ARGUMENT", BAD_KEY_MESSAGE, details)
+
+
+def model_not_found(model: str, version: str, method: str) -> ApiError:
+    """404 for an unknown model id (or one that does not support ``method``)."""
+    name = model if "/" in model else f"models/{model}"
+    message = (
+        f"{name} is not found for API version {version}, or is not supported for {method}. "
+        "Call ListModels to see the list of available models and their supported methods."
+    )
+    return ApiError(404, "NOT_FOUND", message)
+
+
+def route_not_found(path: str) -> ApiError:
+    """404 for a path the mock does not serve."""
+    return ApiError(404, "NOT_FOUND", f"The requested URL {path} was not found on this server.")
+
+
+def method_not_allowed(method: str, path: str) -> ApiError:
+    """405 for a known path called with the wrong HTTP method."""
+    return ApiError(405, "METHOD_NOT_ALLOWED", f"Method {method} is not allowed for {path}.")
+
+
+def unknown_field_error(name: str, at: str) -> ApiError:
+    """400 for an unknown request field, worded as the real API (strict mode only)."""
+    where = f" at '{at}'" if at else ""
+    message = f'Invalid JSON payload received. Unknown name "{name}"{where}: Cannot find field.'
+    return invalid_argument(message, at)
+
+
+def invalid_value_error(at: str, expected: str, value: Any) -> ApiError:
+    """400 for a field of the wrong JSON type: ``invalid_value_error("contents", "list", 3)``."""
+    shown = json.dumps(value)[:80] if _is_jsonable(value) else repr(value)[:80]
+    message = f"Invalid JSON payload received. Invalid value at '{at}' ({expected}), {shown}"
+    return invalid_argument(message, at)
+
+
+def missing_field_error(request_type: str, field: str) -> ApiError:
+    """400 for a required field left out, e.g. contents of a GenerateContentRequest."""
+    description = f"{field} is not specified"
+    message = f"* {request_type}.{field}: {description}\n"
+    violation = {"field": field, "description": description}
+    details = [{"@type": BAD_REQUEST, "fieldViolations": [violation]}]
+    return ApiError(400, "INVALID_ARGUMENT", message, details)
+
+
+def malformed_json_error(detail: str) -> ApiError:
+    """400 for a body that is not a JSON object."""
+    return invalid_argument(f"Invalid JSON payload received. {detail}", "")
+
+
+def body_too_large_error(limit_bytes: int) -> ApiError:
+    """400 for a body over the configured size limit, worded as the real API."""
+    return ApiError(
+        400, "INVALID_ARGUMENT", f"Request payload size exceeds the limit: {limit_bytes} bytes."
+    )
+
+
+def format_duration(seconds: float) -> str:
+    """A google.protobuf.Duration string, rounded UP to the millisecond: 26 -> "26s"."""
+    millis = max(0, math.ceil(round(seconds * 1000, 6)))
+    whole, frac = divmod(millis, 1000)
+    return f"{whole}s" if frac == 0 else f"{whole}.{frac:03d}".rstrip("0") + "s"
+
+
+def quota_error(
+    *, metric: str, quota_id: str, limit: int, model: str, retry_delay_s: float
+) -> ApiError:
+    """429 RESOURCE_EXHAUSTED shaped like the real one: QuotaFailure, Help and RetryInfo."""
+    delay = format_duration(retry_delay_s)
+    message = (
+        f"{QUOTA_MESSAGE}\n* Quota exceeded for metric: {metric}, limit: {limit}, "
+        f"model: {model}\nPlease retry in {delay}."
+    )
+    violation = {
+        "quotaMetric": metric,
+        "quotaId": quota_id,
+        "quotaDimensions": {"location": "global", "model": model},
+        "quotaValue": str(limit),
+    }
+    details: list[dict[str, Any]] = [
+        {"@type": QUOTA_FAILURE, "violations": [violation]},
+        {
+            "@type": HELP,
+            "links": [
+                {"description": "Learn more about Gemini API quotas", "url": RATE_LIMITS_URL}
+            ],
+        },
+        {"@type": RETRY_INFO, "retryDelay": delay},
+    ]
+    return ApiError(429, "RESOURCE_EXHAUSTED", message, details)
+
+
+def _is_jsonable(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool | list | dict) or value is None
+
+
+# ---- answers (gemini-api.md §4) ---------------------------------------------------------
+
+_BLOCKED_RATINGS = [
+    {"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": True},
+    {"category": "HARM_CATEGORY_HARASSMENT", "probability": "NEGLIGIBLE"},
+    {"category": "HARM_CATEGORY_HATE_SPEECH", "probability": "NEGLIGIBLE"},
+    {"category": "HARM_CATEGORY_SEXUALLY_EXPLICIT", "probability": "NEGLIGIBLE"},
+]
+
+
+def usage_metadata(prompt: int, candidates: int, thoughts: int) -> dict[str, Any]:
+    """usageMetadata with ``totalTokenCount = prompt + candidates + thoughts``."""
+    usage: dict[str, Any] = {
+        "promptTokenCount": prompt,
+        "candidatesTokenCount": candidates,
+        "totalTokenCount": prompt + candidates + thoughts,
+    }
+    if thoughts:
+        usage["thoughtsTokenCount"] = thoughts
+    usage["promptTokensDetails"] = [{"modality": "TEXT", "tokenCount": prompt}]
+    return usage
+
+
+class GeminiShaper:
+    """Builds GenerateContentResponse objects of one answer (same id in every chunk)."""
+
+    def __init__(self, model_version: str, response_id: str) -> None:
+        self.model_version = model_version
+        self.response_id = response_id
+
+    def chunk(
+        self, text: str | None, finish: str | None, prompt: int, candidates: int, thoughts: int
+    ) -> dict[str, Any]:
+        """One response object; ``text`` None is a blocked (SAFETY) candidate."""
+        candidate: dict[str, Any]
+        if text is None:
+            candidate = {"finishReason": finish, "index": 0, "safetyRatings": _BLOCKED_RATINGS}
+        else:
+            candidate = {"content": {"parts": [{"text": text}], "role": "model"}}
+            if finish:
+                candidate["finishReason"] = finish
+            candidate["index"] = 0
+        return {
+            "candidates": [candidate],
+            "usageMetadata": usage_metadata(prompt, candidates, thoughts),
+            "modelVersion": self.model_version,
+            "responseId": self.response_id,
+        }
+
+    full = chunk

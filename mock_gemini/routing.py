@@ -1,0 +1,66 @@
+"""Which API call a URL path is, whatever prefix the client's base URL added.
+
+classify("/proxy/v1beta/models/gemini-2.5-flash:generateContent")
+# Route(name="generateContent", version="v1beta", model="gemini-2.5-flash", ...)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_TAIL = re.compile(
+    r"/(?P<version>v1|v1beta|v1alpha)/(?:"
+    r"(?P<collection>models|tunedModels)(?:/(?P<model>[^/:]+))?(?::(?P<method>[A-Za-z]+))?"
+    r"|openai/(?P<openai>chat/completions|models)(?:/(?P<omodel>.+?))?"
+    r")/?$"
+)
+MODEL_METHODS = frozenset(
+    {
+        "generateContent",
+        "streamGenerateContent",
+        "countTokens",
+        "embedContent",
+        "batchEmbedContents",
+    }
+)
+# Routes answered by the generation pipeline (latency, faults, quotas, capacity).
+GENERATION_ROUTES = frozenset({"generateContent", "streamGenerateContent", "openai.chat"})
+
+
+@dataclass(frozen=True)
+class Route:
+    """A recognised call: its stats name, HTTP method, API version and model."""
+
+    name: str
+    http_method: str
+    version: str
+    model: str | None = None  # the full name: "models/gemini-2.5-flash", "tunedModels/x"
+    openai: bool = False
+
+
+def classify(path: str) -> Route | None:
+    """The route for ``path``, or None when the mock serves nothing there."""
+    match = _TAIL.search(path)
+    if match is None:
+        return None
+    version = match["version"]
+    if match["openai"]:
+        return _openai(version, match["openai"], match["omodel"])
+    collection, model, method = match["collection"], match["model"], match["method"]
+    if model is None:
+        return None if method else Route(f"{collection}.list", "GET", version)
+    full = f"{collection}/{model}"
+    if method is None:
+        return Route(f"{collection}.get", "GET", version, full)
+    if method not in MODEL_METHODS:
+        return None
+    return Route(method, "POST", version, full)
+
+
+def _openai(version: str, what: str, model: str | None) -> Route | None:
+    if what == "chat/completions":
+        return None if model else Route("openai.chat", "POST", version, openai=True)
+    if model:
+        return Route("openai.models.get", "GET", version, model, openai=True)
+    return Route("openai.models", "GET", version, openai=True)
