@@ -233,5 +233,5 @@ def default_run_dir(
 ) -> Path:
     """``runs/<UTC YYYYmmddTHHMMSSZ>-<command>``, e.g. ``runs/20261128T134000Z-compare``."""
     stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", command_name).strip("-") or "run"
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", command_name).strip("-.") or "run"
     return root / f"{stamp}-{safe}"
