@@ -213,9 +213,12 @@ class ResiliencePolicy:
             plan.close()
 
     def _retry_wait(self, exc: Exception, attempts: int, deadline_at_s: float) -> float | None:
-        """None when the call must stop: not retryable, out of attempts, deadline, budget."""
+        """None when the call must stop: not retryable, out of attempts, past the
+        deadline, breaker open (the retry would only fail fast) or budget empty."""
         wait_s = retry_wait_s(exc, attempts, self.config.retry, self._rng)
         if wait_s is None or self.clock() + wait_s >= deadline_at_s:
+            return None
+        if self.breaker.state == "open":
             return None
         return wait_s if self.budget.try_spend() else None
 
