@@ -114,7 +114,7 @@ def parse_results(doc: object, path: Path) -> Results:
         machine=top.optional(obj, "machine", "", dict) or {},
         command=tuple(str(arg) for arg in top.optional(obj, "command", "", list) or ()),
         config=top.optional(obj, "config", "", dict) or {},
-        runs=tuple(_parse_run(top, raw, f"runs[{i}]") for i, raw in enumerate(runs_raw)),
+        runs=tuple(_parse_run(top, raw, i) for i, raw in enumerate(runs_raw)),
         comparison=tuple(
             top.mapping(row, f"comparison[{i}]")
             for i, row in enumerate(top.optional(obj, "comparison", "", list) or ())
@@ -122,7 +122,8 @@ def parse_results(doc: object, path: Path) -> Results:
     )
 
 
-def _parse_run(check: _Checker, raw: object, where: str) -> Run:
+def _parse_run(check: _Checker, raw: object, index: int) -> Run:
+    where = f"runs[{index}]"
     obj = check.mapping(raw, where)
     summary = check.field(obj, "summary", where, dict)
     _check_summary(check, summary, f"{where}.summary")
@@ -135,7 +136,7 @@ def _parse_run(check: _Checker, raw: object, where: str) -> Run:
         summary=summary,
         breaker_transitions=_parse_transitions(check, obj, where),
         timeline=_parse_timeline(check, obj, where),
-        records=_parse_records(check, obj, where),
+        records=_parse_records(check, obj, where, index),
     )
 
 
@@ -188,25 +189,32 @@ def _parse_timeline(
 
 
 def _parse_records(
-    check: _Checker, obj: Mapping[str, Any], where: str
+    check: _Checker, obj: Mapping[str, Any], where: str, index: int
 ) -> tuple[Mapping[str, Any], ...]:
     records_file = check.optional(obj, "records_file", where, str)
     if records_file is None:
         rows = check.optional(obj, "records", where, list) or []
         return tuple(check.mapping(raw, f"{where}.records[{i}]") for i, raw in enumerate(rows))
-    run = (obj["mode"], obj["users"], obj.get("repetition") or 0)
-    return tuple(row for row in _read_jsonl(check.path.parent / records_file) if _belongs(row, run))
+    lines = check.jsonl(check.path.parent / records_file)
+    run = (index, obj["mode"], obj["users"], obj.get("repetition") or 0)
+    return tuple(_without_run(row) for row in lines if _belongs(row, run))
 
 
-def _belongs(record: Mapping[str, Any], run: tuple[str, int, int]) -> bool:
-    # A records file may be shared by every run of a results file; a record names its mode
-    # and, when the file mixes users values or repetitions, its users and repetition too.
-    mode, users, repetition = run
+def _belongs(record: Mapping[str, Any], run: tuple[int, str, int, int]) -> bool:
+    # The harness tags each spilled record with "run", its run's index in "runs"; a file
+    # written without that tag is matched on mode (and users / repetition when present).
+    index, mode, users, repetition = run
+    if "run" in record:
+        return bool(record["run"] == index)
     return (
         record.get("mode") == mode
         and record.get("users", users) == users
         and record.get("repetition", repetition) == repetition
     )
+
+
+def _without_run(record: Mapping[str, Any]) -> Mapping[str, Any]:
+    return {key: value for key, value in record.items() if key != "run"}
 
 
 def _read_json(path: Path) -> object:
@@ -249,6 +257,13 @@ class _Checker:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._jsonl: dict[Path, list[Mapping[str, Any]]] = {}
+
+    def jsonl(self, path: Path) -> list[Mapping[str, Any]]:
+        """The lines of a records file, read once however many runs share it."""
+        if path not in self._jsonl:
+            self._jsonl[path] = _read_jsonl(path)
+        return self._jsonl[path]
 
     def fail(self, where: str, problem: str) -> ReportInputError:
         return ReportInputError(f"{self.path}: {where or '<top>'}: {problem}")

@@ -1,0 +1,103 @@
+"""Medians, speed-ups and breaker bands against known answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reports.aggregate import (
+    Spread,
+    bound_speedup,
+    breaker_bands,
+    metric_values,
+    time_in_state,
+    times_opened,
+)
+from reports.load import Transition, load_results
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        pytest.param([3.0, 1.0, 2.0], Spread(2.0, 1.0, 3.0, 3), id="odd"),
+        pytest.param([4.0, 1.0, 2.0, 3.0], Spread(2.5, 1.0, 4.0, 4), id="even"),
+        pytest.param([None, 5.0], Spread(5.0, 5.0, 5.0, 1), id="nulls-ignored"),
+        pytest.param([], None, id="empty"),
+    ],
+)
+def test_spread_is_median_with_min_and_max(
+    values: list[float | None], expected: Spread | None
+) -> None:
+    assert Spread.of(values) == expected
+
+
+T = Transition
+
+
+@pytest.mark.parametrize(
+    ("transitions", "end_s", "expected"),
+    [
+        pytest.param([], 4.0, [(0.0, 4.0, "closed")], id="never-tripped"),
+        pytest.param(
+            [
+                T(1.5, "closed", "open", ""),
+                T(2.5, "open", "half_open", ""),
+                T(2.75, "half_open", "closed", ""),
+            ],
+            6.0,
+            [
+                (0.0, 1.5, "closed"),
+                (1.5, 2.5, "open"),
+                (2.5, 2.75, "half_open"),
+                (2.75, 6.0, "closed"),
+            ],
+            id="trip-and-recover",
+        ),
+        pytest.param(
+            [T(1.0, "closed", "open", "")],
+            3.0,
+            [(0.0, 1.0, "closed"), (1.0, 3.0, "open")],
+            id="run-ends-open",
+        ),
+        pytest.param(
+            [T(0.0, "closed", "open", ""), T(2.0, "open", "half_open", "")],
+            2.0,
+            [(0.0, 2.0, "open")],
+            id="empty-bands-dropped",
+        ),
+        pytest.param(
+            [T(2.0, "open", "half_open", ""), T(1.0, "closed", "open", "")],
+            3.0,
+            [(0.0, 1.0, "closed"), (1.0, 2.0, "open"), (2.0, 3.0, "half_open")],
+            id="unsorted-input",
+        ),
+    ],
+)
+def test_breaker_bands_follow_transitions(
+    transitions: list[Transition], end_s: float, expected: list[tuple[float, float, str]]
+) -> None:
+    assert breaker_bands(transitions, end_s) == expected
+
+
+def test_bands_of_a_recorded_run_edge_exactly_at_its_transitions(faulty_results: Path) -> None:
+    run = next(r for r in load_results(faulty_results).runs if r.breaker_transitions)
+    bands = breaker_bands(run.breaker_transitions, run.summary["makespan_s"])
+    assert [start for start, _, _ in bands[1:]] == [t.time_s for t in run.breaker_transitions]
+    assert [state for _, _, state in bands[1:]] == [t.to_state for t in run.breaker_transitions]
+    assert bands[-1][1] == run.summary["makespan_s"]
+    assert times_opened(run) == 2
+    makespan = run.summary["makespan_s"]
+    assert time_in_state(run, "open") == pytest.approx(0.4 * makespan)  # 0.2→0.4, 0.45→0.65
+
+
+def test_speedup_is_sequential_median_over_each_repetition(faulty_results: Path) -> None:
+    results = load_results(faulty_results)
+    seq = Spread.of(metric_values(results, ("sequential", 20), "makespan"))
+    asyncs = metric_values(results, ("async", 20), "makespan")
+    assert seq is not None
+    assert metric_values(results, ("async", 20), "speedup") == pytest.approx(
+        [seq.median / m for m in asyncs]
+    )
+    assert bound_speedup(results, ("async", 20)) == pytest.approx(20.0)
+    assert bound_speedup(results, ("threaded", 20)) == pytest.approx(5.0)
