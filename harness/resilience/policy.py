@@ -28,7 +28,7 @@ from functools import partial
 from typing import Generic, Literal, TypeVar
 
 from harness.errors import CircuitOpenError, UpstreamError, UpstreamTimeoutError
-from harness.resilience.breaker import CircuitBreaker, Transition, counts_as_failure
+from harness.resilience.breaker import CircuitBreaker, Permit, Transition, counts_as_failure
 from harness.resilience.config import PRESETS, ResilienceConfig, preset
 from harness.resilience.retry import RetryBudget, retry_wait_s
 
@@ -272,13 +272,18 @@ class _Call(Generic[T]):
         except GeneratorExit:  # the driver was cancelled mid-attempt: free the permit
             policy.breaker.cancel(permit)
             raise
-        success = outcome.exc is None or not counts_as_failure(outcome.exc)
-        policy.breaker.record(permit, success=success, duration_s=policy.clock() - started_s)
-        if outcome.exc is None:
-            tally.status = 200
-        else:
-            tally.failed(outcome.exc, attempted=True)
+        self._settle(permit, outcome, policy.clock() - started_s)
         return outcome
+
+    def _settle(self, permit: Permit, outcome: _Outcome[T], duration_s: float) -> None:
+        """Tell the breaker how the attempt went and note its status and error."""
+        exc = outcome.exc
+        success = exc is None or not counts_as_failure(exc)
+        self._policy.breaker.record(permit, success=success, duration_s=duration_s)
+        if exc is None:
+            self._tally.status = 200
+        else:
+            self._tally.failed(exc, attempted=True)
 
     def _refused(self, exc: Exception) -> _Outcome[T]:
         self._tally.failed(exc, attempted=False)
