@@ -9,7 +9,7 @@ when it draws. Typical use::
     from reports.regression import gate
 
     paths = render_report([Path("runs/20261128T134000Z-compare")], Path("out"))
-    result = gate(Path("baseline.json"), Path("runs/…/results.json"), None)
+    result = gate(Path("runs/baseline"), Path("runs/…/results.json"), None)
 """
 
 from reports.errors import ReportInputError

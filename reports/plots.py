@@ -231,6 +231,8 @@ def plot_timeline(results_list: Sequence[Results], out_path: Path) -> Path | Non
         ax.text(
             0.005, 0.95, name, transform=ax.transAxes, va="top", fontsize="small", bbox=LABEL_BOX
         )
+    # shared x: one limit for every row, long enough for the longest run
+    axes[-1].set_xlim(0, max(_timeline_end_s(run) for _, run in rows))
     axes[-1].set_xlabel("time since run start (s)")
     fig.supylabel("requests per second / in flight (count)", fontsize="small")
     fig.legend(handles=_timeline_legend(), loc="outside lower center", ncol=4, fontsize="small")
@@ -246,6 +248,11 @@ def _timeline_runs(results_list: Sequence[Results]) -> list[tuple[Results, Run]]
             if runs:
                 rows.append((results, representative(runs)))
     return rows
+
+
+def _timeline_end_s(run: Run) -> float:
+    last_second = max(int(row["second"]) for row in run.timeline)
+    return max(last_second + 1.0, run_end_s(run))
 
 
 def _draw_bands(ax: Axes, run: Run) -> None:
@@ -266,7 +273,6 @@ def _draw_timeline(ax: Axes, run: Run, colour: str) -> None:
     ax.stairs(column("failed", "fallback"), edges, color="black", lw=1.2, ls="--")
     ax.stairs(column("in_flight"), edges, color="gray", lw=1.0)
     ax.set_ylim(bottom=0)
-    ax.set_xlim(0, max(edges[-1], run_end_s(run)))
 
 
 def _timeline_legend() -> list[Artist]:

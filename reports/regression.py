@@ -3,7 +3,7 @@
 A rule is ``metric:[+|-]number[%]``; a list is comma-separated::
 
     parse_rules("efficiency:-5%,p95:+10%,failed:+0")
-    result = gate(Path("reports/baselines/ci.json"), Path("runs/x"), None)
+    result = gate(Path("runs/baseline"), Path("runs/x"), None)
     print(result.markdown); sys.exit(result.exit_code)   # 0 ok, 1 regression
 
 ``-5%`` fails when the metric drops by more than 5 %, ``+10%`` when it rises by more

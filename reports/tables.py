@@ -85,6 +85,8 @@ def _summary_row(results: Results, key: GroupKey, runs: Sequence[Run]) -> tuple[
 
 
 def _speedup_cell(results: Results, key: GroupKey) -> str:
+    if key[0] == "sequential":
+        return "1× (ref)"  # the yardstick itself
     speedup = Spread.of(metric_values(results, key, "speedup"))
     bound = bound_speedup(results, key)
     text = "—" if speedup is None else f"{fmt_number(speedup.median)}×"
