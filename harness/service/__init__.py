@@ -1,0 +1,11 @@
+"""The seed's recipe API (FastAPI) in three concurrency modes: the system under test for Locust.
+
+Build an app from settings and serve it (``python -m harness serve`` does this)::
+
+    from harness.service.app import create_app
+    from harness.service.settings import ServiceSettings
+    app = create_app(ServiceSettings(target, mode="threaded"))
+
+The package ``__init__`` imports nothing, so a locustfile may import
+:mod:`harness.service.process` without pulling in FastAPI.
+"""

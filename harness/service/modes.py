@@ -1,0 +1,178 @@
+"""How the service waits for Gemini: the seed's "after", a threaded variant, its "before".
+
+* :class:`AsyncMode`: ``async def`` endpoints, one ``aiohttp.ClientSession`` under an
+  ``asyncio.Semaphore(concurrency)``;
+* :class:`ThreadedMode`: plain ``def`` endpoints that Starlette runs in its thread pool
+  (``workers`` threads), one ``requests.Session`` per thread;
+* :class:`BlockingMode`: ``async def`` endpoints calling ``requests`` directly, which
+  blocks the event loop: one generation at a time, whatever the load.
+
+Every mode has ``start()``/``close()`` (awaited by the app's lifespan) and
+``generate(req)``/``generate_batch(reqs)``, async for AsyncMode, sync for the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import aiohttp
+import anyio.to_thread
+import requests
+
+from harness.generators.common import GeneratorOptions
+from harness.generators.concurrent import AsyncCaller, new_client_session
+from harness.generators.sequential import SyncCaller, new_session
+from harness.recipes import RecipeRequest
+from harness.service.core import Generation, ServiceCore
+from harness.service.settings import ServiceSettings
+
+
+def _options(settings: ServiceSettings) -> GeneratorOptions:
+    return GeneratorOptions(settings.limit, settings.max_output_tokens, settings.secondary)
+
+
+def generate_sync(core: ServiceCore, caller: SyncCaller, req: RecipeRequest) -> Generation:
+    """One generation through a ``requests`` session, in the calling thread."""
+    planned = core.plan(req)
+    started_s = core.clock()
+    core.enter()
+    try:
+        result = caller.call(planned, core.ctx)
+    except Exception as exc:  # a bug still ends as one failed generation
+        return core.broken(planned, exc, started_s)
+    return core.finish(planned, result, started_s)
+
+
+class AsyncMode:
+    """The seed's "after": non-blocking calls, at most ``concurrency`` in flight."""
+
+    concurrent_batch = True
+
+    def __init__(self, core: ServiceCore) -> None:
+        self.core = core
+        self._session: aiohttp.ClientSession | None = None
+        self._caller: AsyncCaller | None = None
+        self._semaphore: asyncio.Semaphore | None = None
+
+    async def start(self) -> None:
+        settings = self.core.settings
+        self._session = new_client_session(settings.concurrency)
+        self._caller = AsyncCaller(settings.target, _options(settings), self._session)
+        self._semaphore = asyncio.Semaphore(settings.concurrency)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def generate(self, req: RecipeRequest) -> Generation:
+        assert self._caller is not None and self._semaphore is not None, "not started"
+        core = self.core
+        planned = core.plan(req)
+        started_s = core.clock()  # the latency includes the wait for the semaphore
+        async with self._semaphore:
+            core.enter()
+            try:
+                result = await self._caller.call(planned, core.ctx)
+            except Exception as exc:  # a bug still ends as one failed generation
+                return core.broken(planned, exc, started_s)
+        return core.finish(planned, result, started_s)
+
+    async def generate_batch(self, reqs: list[RecipeRequest]) -> list[Generation]:
+        """All at once; one item's exception becomes that item's failure, not the batch's."""
+        done = await asyncio.gather(*(self.generate(r) for r in reqs), return_exceptions=True)
+        return [
+            item if isinstance(item, Generation) else self.core.unstarted(req, item)
+            for req, item in zip(reqs, done, strict=True)
+        ]
+
+
+class ThreadedMode:
+    """Sync endpoints on ``workers`` threads; a batch fans out on a pool of its own."""
+
+    concurrent_batch = True
+
+    def __init__(self, core: ServiceCore) -> None:
+        self.core = core
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._sessions: list[requests.Session] = []
+        self._pool: ThreadPoolExecutor | None = None
+
+    async def start(self) -> None:
+        workers = self.core.settings.workers
+        # Starlette runs sync endpoints through anyio, whose default limiter has 40 tokens.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = workers
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="service-batch")
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            for session in self._sessions:
+                session.close()
+            self._sessions.clear()
+
+    def _caller(self) -> SyncCaller:
+        caller: SyncCaller | None = getattr(self._local, "caller", None)
+        if caller is None:
+            session = new_session()
+            with self._lock:
+                self._sessions.append(session)
+            settings = self.core.settings
+            caller = SyncCaller(settings.target, _options(settings), session)
+            self._local.caller = caller
+        return caller
+
+    def generate(self, req: RecipeRequest) -> Generation:
+        return generate_sync(self.core, self._caller(), req)
+
+    def generate_batch(self, reqs: list[RecipeRequest]) -> list[Generation]:
+        """Each item on the batch pool; one item's exception becomes that item's failure."""
+        assert self._pool is not None, "not started"
+        futures = [self._pool.submit(self.generate, req) for req in reqs]
+        results: list[Generation] = []
+        for req, future in zip(reqs, futures, strict=True):
+            try:
+                results.append(future.result())
+            except Exception as exc:
+                results.append(self.core.unstarted(req, exc))
+        return results
+
+
+class BlockingMode:
+    """The seed's "before": sync calls inside ``async def`` endpoints block the event loop."""
+
+    concurrent_batch = False
+
+    def __init__(self, core: ServiceCore) -> None:
+        self.core = core
+        self._session: requests.Session | None = None
+        self._caller: SyncCaller | None = None
+
+    async def start(self) -> None:
+        settings = self.core.settings
+        self._session = new_session()
+        self._caller = SyncCaller(settings.target, _options(settings), self._session)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+
+    def generate(self, req: RecipeRequest) -> Generation:
+        assert self._caller is not None, "not started"
+        return generate_sync(self.core, self._caller, req)
+
+    def generate_batch(self, reqs: list[RecipeRequest]) -> list[Generation]:
+        """One after another, as the blocking design can only do."""
+        results: list[Generation] = []
+        for req in reqs:
+            try:
+                results.append(self.generate(req))
+            except Exception as exc:
+                results.append(self.core.unstarted(req, exc))
+        return results
+
+
+Mode = AsyncMode | ThreadedMode | BlockingMode

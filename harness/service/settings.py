@@ -1,0 +1,46 @@
+"""What one recipe service process is: its mode, upstream, limits and resilience policy.
+
+settings = ServiceSettings(Target("http://127.0.0.1:9000", "key"), mode="async")
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, get_args
+
+from harness.errors import ConfigError
+from harness.gemini import Target
+from harness.resilience.config import ResilienceConfig
+
+ServiceMode = Literal["async", "threaded", "blocking"]
+MODES: tuple[str, ...] = get_args(ServiceMode)
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """Settings of one service process; nothing here is read from the environment.
+
+    ``concurrency`` caps async mode (its semaphore and connection pool);
+    ``workers`` sizes threaded mode (the thread limiter and the batch pool).
+    """
+
+    target: Target
+    mode: ServiceMode = "async"
+    concurrency: int = 100
+    workers: int = 100
+    resilience: ResilienceConfig = field(default_factory=ResilienceConfig)
+    max_output_tokens: int = 2048
+    secondary: bool = False
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ConfigError(f"mode must be one of {', '.join(MODES)}, got {self.mode!r}")
+        for key in ("concurrency", "workers", "max_output_tokens"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{key} must be an integer >= 1, got {value!r}")
+
+    @property
+    def limit(self) -> int:
+        """How many generations this mode can have in flight at once."""
+        return {"async": self.concurrency, "threaded": self.workers, "blocking": 1}[self.mode]
