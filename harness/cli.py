@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from harness.errors import ConfigError, HarnessError, RegressionError
 from mock_gemini.config import MockConfigError
@@ -16,21 +17,31 @@ Command = Callable[[argparse.Namespace, list[str]], int]
 
 
 def _commands() -> dict[str, tuple[Callable[[argparse.ArgumentParser], None], Command]]:
-    from harness import cli_compare, cli_reports
+    from harness import cli_compare, cli_reports, cli_serve
 
     return {
         "compare": (cli_compare.add_arguments, cli_compare.main),
         "report": (cli_reports.add_report_arguments, cli_reports.report_main),
         "regress": (cli_reports.add_regress_arguments, cli_reports.regress_main),
+        "serve": (cli_serve.add_arguments, cli_serve.main),
     }
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Usage errors as one line (``error: python -m harness compare: …``) and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {self.prog}: {message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m harness",
         description="Benchmark and load-test LLM-calling designs against a mock or real Gemini.",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=OneLineParser
+    )
     for name, (add_arguments, _) in _commands().items():
         doc = (sys.modules[add_arguments.__module__].__doc__ or "").strip().splitlines()
         add_arguments(sub.add_parser(name, help=doc[0] if doc else None))
