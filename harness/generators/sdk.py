@@ -12,7 +12,12 @@ import importlib.util
 import json
 from typing import Any
 
-from harness.errors import ConnectionFailedError, UpstreamError, UpstreamTimeoutError
+from harness.errors import (
+    ConnectionFailedError,
+    MalformedAnswerError,
+    UpstreamError,
+    UpstreamTimeoutError,
+)
 from harness.gemini import Target, error_from_response, parse_generate_response
 from harness.generators.base import PlannedRequest, RequestRecord, RunContext, Workload
 from harness.generators.common import (
@@ -39,6 +44,10 @@ def _mapped(exc: Exception) -> UpstreamError:
         return error_from_response(int(exc.code or 0), {}, body)
     if isinstance(exc, TimeoutError):
         return UpstreamTimeoutError("google-genai call timed out")
+    if isinstance(exc, ValueError):  # the SDK could not decode a 200 body
+        return MalformedAnswerError(
+            f"google-genai could not read the answer: {type(exc).__name__}", status=200
+        )
     return ConnectionFailedError(f"google-genai call failed: {type(exc).__name__}")
 
 
