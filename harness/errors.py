@@ -3,11 +3,11 @@
     HarnessError
     ├── ConfigError                 bad input from a user: CLI, scenario, results file (exit 2)
     │   └── MissingApiKeyError      --target gemini without GEMINI_API_KEY / GOOGLE_API_KEY
-    ├── UpstreamError               a request to the model failed; ``retryable`` says if a retry may help
-    │   ├── RateLimitedError        429 RESOURCE_EXHAUSTED, ``retry_delay_s`` from RetryInfo / Retry-After
+    ├── UpstreamError               a call to the model failed; ``retryable``: may a retry help?
+    │   ├── RateLimitedError        429, ``retry_delay_s`` from RetryInfo / Retry-After
     │   ├── OverloadedError         503 UNAVAILABLE
     │   ├── ServerError             500 / 502 / 504 and other 5xx
-    │   ├── ClientError             other 4xx (400 INVALID_ARGUMENT, 404 NOT_FOUND, ...), never retried
+    │   ├── ClientError             other 4xx (400, 404, ...), never retried
     │   │   └── BadKeyError         400 API_KEY_INVALID or 403 PERMISSION_DENIED
     │   ├── UpstreamTimeoutError    no (complete) answer within the per-attempt timeout
     │   ├── ConnectionFailedError   refused, reset or cut connection

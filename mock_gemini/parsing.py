@@ -111,14 +111,14 @@ def _snake(key: str) -> str:
 def normalise(message: str, data: Any, strict: bool, at: str = "") -> dict[str, Any]:
     """``data`` as the ``message`` type with camelCase keys; unknown keys raise when strict."""
     if not isinstance(data, dict):
-        raise invalid_value_error(at or message, "TYPE_MESSAGE", data)
+        raise invalid_value_error(_snake(at) or message, "TYPE_MESSAGE", data)
     fields = _MESSAGES[message]
     out: dict[str, Any] = {}
     for raw_key, value in data.items():
         key = camel(raw_key)
         if key not in fields:
             if strict:
-                raise unknown_field_error(raw_key, at)
+                raise unknown_field_error(raw_key, _snake(at))
             out[key] = value
             continue
         out[key] = _normalise_value(fields[key], value, strict, _join(at, key))
@@ -136,7 +136,8 @@ def _normalise_value(kind: str | None, value: Any, strict: bool, at: str) -> Any
 
 
 def _join(at: str, key: str) -> str:
-    return f"{at}.{_snake(key)}" if at else _snake(key)
+    # camelCase on the hot path; errors convert the whole path with _snake().
+    return f"{at}.{key}" if at else key
 
 
 def normalise_schema(schema: Any) -> Any:

@@ -1,4 +1,4 @@
-"""Every design against the real mock on loopback: records complete, errors mapped, caps honoured."""
+"""Every design against the real mock on loopback: complete records, mapped errors."""
 
 from __future__ import annotations
 
