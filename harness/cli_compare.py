@@ -19,7 +19,7 @@ from harness.cli_common import (
     target_spec,
 )
 from harness.compare import CompareSpec, ModeRun, concurrency_cap, run_mode, verdict
-from harness.console import ModeProgress, comparison_table, progress_bar
+from harness.console import ModeProgress, comparison_tables, progress_bar, stdout_console
 from harness.errors import ConfigError
 from harness.gemini import Target
 from harness.generators import DEFAULT_MODES, REGISTRY
@@ -149,10 +149,9 @@ def print_summary(data: dict[str, Any], path: Path, as_json: bool) -> None:
         }
         print(json.dumps(summary, indent=2))
         return
-    from rich.console import Console
-
-    console = Console()
-    console.print(comparison_table(runs, speedups))
+    console = stdout_console()
+    for table in comparison_tables(runs, speedups):
+        console.print(table)
     invariant = all(r["summary"]["invariant_ok"] for r in runs)
     total = sum(r["summary"]["counts"]["submitted"] for r in runs)
     state = "ok" if invariant else "VIOLATED"

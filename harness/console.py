@@ -15,11 +15,15 @@ from rich.table import Table
 
 from harness.generators.base import RequestRecord
 
-COLUMNS = (
+TIME_COLUMNS = (
     "mode", "users", "cap", "makespan s", "bound s", "eff.", "speed-up", "req/s",
-    "p50 s", "p95 s", "p99 s", "max s", "ok", "fallback", "failed", "ampl.",
+    "p50 s", "p95 s", "p99 s", "max s",
+)  # fmt: skip
+COST_COLUMNS = (
+    "mode", "users", "ok", "fallback", "failed", "fast-fail", "attempts", "ampl.",
     "CPU s", "peak RSS MiB", "threads",
 )  # fmt: skip
+MIN_WIDTH = 120  # wide enough for the tables when stdout is not a terminal
 
 
 @contextmanager
@@ -53,28 +57,51 @@ def _fmt(value: Any, digits: int = 3) -> str:
     return str(value)
 
 
-def summary_row(run: Mapping[str, Any], speedup: float | None) -> list[str]:
-    """One table row from a results-file run entry."""
+def time_row(run: Mapping[str, Any], speedup: float | None) -> list[str]:
+    """Timing columns of one results-file run entry."""
     s = run["summary"]
-    lat, counts = s.get("latency_s") or {}, s["counts"]
-    rss = s.get("peak_rss_bytes")
+    lat = s.get("latency_s") or {}
     return [
         run["mode"], str(run["users"]), str(run["concurrency_cap"]),
         _fmt(s["makespan_s"]), _fmt(s.get("bound_s")), _fmt(s.get("efficiency"), 2),
         _fmt(speedup, 3) + "×" if speedup else "–", _fmt(s["throughput_rps"]),
         _fmt(lat.get("p50")), _fmt(lat.get("p95")), _fmt(lat.get("p99")), _fmt(lat.get("max")),
-        str(counts["ok"]), str(counts["fallback"]), str(counts["failed"]),
+    ]  # fmt: skip
+
+
+def cost_row(run: Mapping[str, Any]) -> list[str]:
+    """Outcome and resource columns of one results-file run entry."""
+    s, counts = run["summary"], run["summary"]["counts"]
+    rss = s.get("peak_rss_bytes")
+    return [
+        run["mode"], str(run["users"]), str(counts["ok"]), str(counts["fallback"]),
+        str(counts["failed"]), str(counts.get("fast_fail", 0)), str(s.get("upstream_attempts")),
         _fmt(s.get("amplification"), 3), _fmt(s.get("cpu_s")),
         _fmt(rss / 2**20 if rss else None), _fmt(s.get("peak_threads")),
     ]  # fmt: skip
 
 
-def comparison_table(
-    runs: Sequence[Mapping[str, Any]], speedups: Mapping[tuple[int, str], float]
-) -> Table:
-    table = Table(title="Designs side by side (bound = ceil(N·R/C)·S)")
-    for column in COLUMNS:
+def _table(title: str, columns: Sequence[str], rows: Sequence[list[str]]) -> Table:
+    table = Table(title=title)
+    for column in columns:
         table.add_column(column, justify="left" if column == "mode" else "right")
-    for run in runs:
-        table.add_row(*summary_row(run, speedups.get((run["users"], run["mode"]))))
+    for row in rows:
+        table.add_row(*row)
     return table
+
+
+def comparison_tables(
+    runs: Sequence[Mapping[str, Any]], speedups: Mapping[tuple[int, str], float]
+) -> list[Table]:
+    """The timing table (with the bound) and the outcome/cost table."""
+    times = [time_row(r, speedups.get((r["users"], r["mode"]))) for r in runs]
+    return [
+        _table("Time: designs against their bound (bound = ceil(N·R/C)·S)", TIME_COLUMNS, times),
+        _table("Outcomes and cost", COST_COLUMNS, [cost_row(r) for r in runs]),
+    ]
+
+
+def stdout_console() -> Console:
+    """A console that does not squeeze the tables when stdout is a pipe or a file."""
+    console = Console()
+    return console if console.is_terminal else Console(width=max(console.width, MIN_WIDTH))
