@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,9 +66,10 @@ def execute(plan: RunPlan) -> tuple[dict[str, Any], Path]:
     show = out.progress and not out.json and sys.stderr.isatty()
     with open_target(tspec, mock) as target, progress_bar(show) as progress:
         configure_logging(out.verbose, out.log_json, secrets=[target.api_key])
+        fresh = tspec.kind == "mock"
         for users in spec.users:
             for rep in range(spec.repetitions):
-                runs += _one_round(target, spec, users, rep, progress)
+                runs += _one_round(target, spec, users, rep, progress, fresh)
         url = target.base_url
         secret = target.api_key
     s_time = service_time_s(tspec, mock) or _measured_service_time(runs)
@@ -95,15 +97,25 @@ def execute(plan: RunPlan) -> tuple[dict[str, Any], Path]:
 
 
 def _one_round(
-    target: Target, spec: CompareSpec, users: int, rep: int, progress: Any
+    target: Target, spec: CompareSpec, users: int, rep: int, progress: Any, fresh: bool = False
 ) -> list[ModeRun]:
     workload = Workload(users, spec.requests_per_user)
     out = []
     for mode in spec.modes:
+        if fresh:
+            reset_mock(target.base_url)
         cap = concurrency_cap(mode, users, spec)
         bar = ModeProgress(progress, f"{mode} ×{users}", workload.total)
         out.append(run_mode(mode, target, workload, cap, spec, bar, rep))
     return out
+
+
+def reset_mock(base_url: str) -> None:
+    """Every design meets the same embedded mock: schedule from 0, quotas full, draws re-seeded."""
+    request = urllib.request.Request(f"{base_url}/_mock/reset", method="POST")
+    no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback only
+    with no_proxy.open(request, timeout=10) as answer:
+        answer.read()
 
 
 def _measured_service_time(runs: Sequence[ModeRun]) -> float | None:
