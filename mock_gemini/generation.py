@@ -29,6 +29,7 @@ from mock_gemini.state import MockState
 
 FAULT_RETRY_DELAY_S = 1.0  # RetryInfo of an injected (random) 429: it is transient
 _FREE_TIER_RPM = 10
+PLAN_CACHE_SIZE = 4096
 
 
 class Shaper(Protocol):
@@ -37,6 +38,10 @@ class Shaper(Protocol):
     def full(
         self, text: str | None, finish: str | None, prompt: int, candidates: int, thoughts: int
     ) -> dict[str, Any]: ...
+
+    def full_body(
+        self, text: str | None, finish: str | None, prompt: int, candidates: int, thoughts: int
+    ) -> bytes: ...
 
     def chunk(
         self, text: str | None, finish: str | None, prompt: int, candidates: int, thoughts: int
@@ -145,15 +150,34 @@ async def _answer(
     if fault is FaultKind.SAFETY:
         answer = Answer("", 0, "SAFETY")
     thoughts = _thoughts(config.thinking_tokens, gen.thinking_budget)
-    plan = plan_generation(
-        config.latency, config.tokens_per_s, answer.output_tokens, thoughts, state.rng, slow_factor
-    )
+    plan = _plan(state, answer.output_tokens, thoughts, slow_factor)
     job = Job(
         request, shaper, framing, answer, plan, gen.prompt_tokens, thoughts, config.hang_max_s
     )
     if fault is None or fault is FaultKind.SAFETY:
         return await (deliver_stream(job) if framing else deliver_json(job))
     return await _FAULTS[fault](job, model, state)
+
+
+def _plan(
+    state: MockState, output_tokens: int, thoughts: int, slow_factor: float
+) -> GenerationPlan:
+    config = state.config
+    if config.latency.kind != "fixed":
+        return plan_generation(
+            config.latency, config.tokens_per_s, output_tokens, thoughts, state.rng, slow_factor
+        )
+    # A fixed latency draws nothing from the rng: the plan depends on these inputs only.
+    key = (output_tokens, thoughts, slow_factor)
+    plan = state.fixed_plans.get(key)
+    if plan is None:
+        plan = plan_generation(
+            config.latency, config.tokens_per_s, output_tokens, thoughts, state.rng, slow_factor
+        )
+        if len(state.fixed_plans) >= PLAN_CACHE_SIZE:
+            state.fixed_plans.clear()
+        state.fixed_plans[key] = plan
+    return plan
 
 
 def _thoughts(configured: int, budget: int | None) -> int:
@@ -175,11 +199,7 @@ def _text(answer: Answer) -> str | None:
 async def deliver_json(job: Job) -> web.StreamResponse:
     """The whole answer after ``plan.total_s``."""
     await _sleep(job.plan.total_s)
-    answer = job.answer
-    obj = job.shaper.full(
-        _text(answer), answer.finish_reason, job.prompt_tokens, answer.output_tokens, job.thoughts
-    )
-    return web.Response(body=json.dumps(obj).encode(), headers=_JSON_HEADERS)
+    return web.Response(body=_full_body(job), headers=_JSON_HEADERS)
 
 
 async def _start_stream(job: Job) -> web.StreamResponse:
@@ -292,10 +312,9 @@ async def _stream_cut(job: Job, model: str, state: MockState) -> web.StreamRespo
 
 def _full_body(job: Job) -> bytes:
     answer = job.answer
-    obj = job.shaper.full(
+    return job.shaper.full_body(
         _text(answer), answer.finish_reason, job.prompt_tokens, answer.output_tokens, job.thoughts
     )
-    return json.dumps(obj).encode()
 
 
 async def _malformed(job: Job, model: str, state: MockState) -> web.StreamResponse:

@@ -16,7 +16,12 @@ from aiohttp import web
 from mock_gemini.content import embedding
 from mock_gemini.generation import ARRAY, OPENAI_SSE, SSE, serve_generation
 from mock_gemini.openai_compat import OpenAIShaper, model_entry, model_list, parse_chat_request
-from mock_gemini.parsing import count_request_tokens, embed_texts, parse_generate_request
+from mock_gemini.parsing import (
+    GenerateRequest,
+    count_request_tokens,
+    embed_texts,
+    parse_generate_request,
+)
 from mock_gemini.protocol import (
     JSON_CONTENT_TYPE,
     GeminiShaper,
@@ -33,6 +38,8 @@ Handler = Callable[[MockState, web.Request, Route], Awaitable[web.StreamResponse
 _JSON_HEADERS = {"Content-Type": JSON_CONTENT_TYPE}
 DEFAULT_EMBED_DIMENSIONS = 768
 MAX_EMBED_DIMENSIONS = 3072
+CACHED_BODIES = 1024
+CACHED_BODY_MAX_BYTES = 64 * 1024
 MODELS_CREATED = 1_700_000_000  # a fixed 'created' time for OpenAI model objects
 
 
@@ -56,28 +63,50 @@ def api_key(state: MockState, request: web.Request) -> str:
     return key
 
 
-async def read_json(request: web.Request, limit_bytes: int) -> Any:
-    """The decoded JSON body; 400 when larger than ``limit_bytes`` or not JSON."""
+async def read_body(request: web.Request, limit_bytes: int) -> bytes:
+    """The raw body; 400 when larger than ``limit_bytes``."""
     length = request.content_length
     if length is not None and length > limit_bytes:
         raise body_too_large_error(limit_bytes)
     if length is not None:
-        raw = await request.read()
-    else:  # chunked upload: count as it comes
-        parts: list[bytes] = []
-        size = 0
-        async for part in request.content.iter_any():
-            size += len(part)
-            if size > limit_bytes:
-                raise body_too_large_error(limit_bytes)
-            parts.append(part)
-        raw = b"".join(parts)
+        return await request.read()
+    parts: list[bytes] = []  # chunked upload: count as it comes
+    size = 0
+    async for part in request.content.iter_any():
+        size += len(part)
+        if size > limit_bytes:
+            raise body_too_large_error(limit_bytes)
+        parts.append(part)
+    return b"".join(parts)
+
+
+def decode_json(raw: bytes) -> Any:
+    """The decoded JSON body; 400 when it is not JSON."""
     try:
         return json.loads(raw)
     except UnicodeDecodeError:
         raise malformed_json_error("Invalid UTF-8 in the request body.") from None
     except ValueError as exc:
         raise malformed_json_error(f"Unexpected token at position {_pos(exc)}.") from None
+
+
+async def read_json(request: web.Request, limit_bytes: int) -> Any:
+    """The decoded JSON body; 400 when larger than ``limit_bytes`` or not JSON."""
+    return decode_json(await read_body(request, limit_bytes))
+
+
+def parse_cached(state: MockState, raw: bytes) -> GenerateRequest:
+    """The parsed generate request; identical bodies (load tests) are parsed once."""
+    strict = state.config.strict
+    key = (strict, raw)
+    gen = state.parsed.get(key)
+    if gen is None:
+        gen = parse_generate_request(decode_json(raw), strict)
+        if len(raw) <= CACHED_BODY_MAX_BYTES:
+            if len(state.parsed) >= CACHED_BODIES:
+                state.parsed.clear()
+            state.parsed[key] = gen
+    return gen
 
 
 def _pos(exc: ValueError) -> int:
@@ -98,9 +127,9 @@ def _check_model(state: MockState, route: Route, method: str) -> None:
 async def generate(state: MockState, request: web.Request, route: Route) -> web.StreamResponse:
     """``:generateContent`` and ``:streamGenerateContent`` (SSE with alt=sse, else an array)."""
     key = api_key(state, request)
-    body = await read_json(request, state.config.max_body_bytes)
+    raw = await read_body(request, state.config.max_body_bytes)
     _check_model(state, route, "generateContent")
-    gen = parse_generate_request(body, state.config.strict)
+    gen = parse_cached(state, raw)
     model = _model_id(route)
     shaper = GeminiShaper(model, state.response_id())
     framing = None

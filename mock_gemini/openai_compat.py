@@ -123,6 +123,12 @@ class OpenAIShaper:
         obj["usage"] = self._usage(prompt, candidates, thoughts)
         return obj
 
+    def full_body(
+        self, text: str | None, finish: str | None, prompt: int, candidates: int, thoughts: int
+    ) -> bytes:
+        """The non-streamed chat.completion as JSON bytes."""
+        return json.dumps(self.full(text, finish, prompt, candidates, thoughts)).encode()
+
     def chunk(
         self, text: str | None, finish: str | None, prompt: int, candidates: int, thoughts: int
     ) -> dict[str, Any]:

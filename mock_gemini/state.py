@@ -16,6 +16,8 @@ from mock_gemini.capacity import CapacityLimiter
 from mock_gemini.catalogue import Catalogue
 from mock_gemini.config import MockConfig
 from mock_gemini.faults import FaultPicker
+from mock_gemini.latency import GenerationPlan
+from mock_gemini.parsing import GenerateRequest
 from mock_gemini.quotas import QuotaTracker
 from mock_gemini.schedule import ScheduleState, schedule_at
 from mock_gemini.stats import Stats
@@ -32,6 +34,8 @@ class MockState:
         self.schedule_start_s = clock()
         self._ids = itertools.count(1)
         self._id_prefix = os.urandom(4).hex()
+        # (strict, raw body) -> parsed request; handlers.parse_cached bounds it.
+        self.parsed: dict[tuple[bool, bytes], GenerateRequest] = {}
         self.apply(config)
 
     def apply(self, config: MockConfig) -> None:
@@ -40,6 +44,7 @@ class MockState:
         self.config = config
         self.picker = FaultPicker(config.faults, config.seed)
         self.rng = random.Random(config.seed)
+        self.fixed_plans: dict[tuple[int, int, float], GenerationPlan] = {}
         if old is None or old.quotas != config.quotas:
             self.quotas = QuotaTracker(config.quotas)
         limits = (config.max_concurrency, config.max_queue)
