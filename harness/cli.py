@@ -17,10 +17,12 @@ Command = Callable[[argparse.Namespace, list[str]], int]
 
 
 def _commands() -> dict[str, tuple[Callable[[argparse.ArgumentParser], None], Command]]:
-    from harness import cli_compare, cli_reports, cli_serve
+    from harness import cli_compare, cli_reports, cli_run, cli_serve
 
     return {
         "compare": (cli_compare.add_arguments, cli_compare.main),
+        "run": (cli_run.add_run_arguments, cli_run.run_main),
+        "sweep": (cli_run.add_sweep_arguments, cli_run.sweep_main),
         "report": (cli_reports.add_report_arguments, cli_reports.report_main),
         "regress": (cli_reports.add_regress_arguments, cli_reports.regress_main),
         "serve": (cli_serve.add_arguments, cli_serve.main),
