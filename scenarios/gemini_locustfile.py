@@ -151,5 +151,6 @@ def on_init(environment: Environment, **_: Any) -> None:
         stack.stop()
 
     environment.events.test_start.add_listener(start)
-    environment.events.quitting.add_listener(stop)
+    # ``quit`` comes after the runner stopped its users (``quitting`` comes before).
+    environment.events.quit.add_listener(stop)
     start(environment)

@@ -152,7 +152,8 @@ def _manage_local_stack(environment: Environment) -> None:
         stack.stop()
 
     environment.events.test_start.add_listener(start)
-    environment.events.quitting.add_listener(stop)
+    # ``quit`` comes after the runner stopped its users (``quitting`` comes before).
+    environment.events.quit.add_listener(stop)
     start(environment)  # now, so that the web UI shows the host
 
 
@@ -162,8 +163,8 @@ def _count_requests_per_worker(environment: Environment) -> None:
     def on_report(client_id: str, data: dict[str, Any], **_: Any) -> None:
         counts[client_id] += int(data.get("stats_total", {}).get("num_requests", 0))
 
-    def on_quitting(**_: Any) -> None:
+    def on_quit(**_: Any) -> None:
         log.info("requests per worker: %s", json.dumps(dict(counts), sort_keys=True))
 
     environment.events.worker_report.add_listener(on_report)
-    environment.events.quitting.add_listener(on_quitting)
+    environment.events.quit.add_listener(on_quit)
