@@ -15,7 +15,6 @@ import signal
 import sys
 from typing import NoReturn
 
-from mock_gemini.app import start_server
 from mock_gemini.config import MockConfig, MockConfigError, add_mock_arguments, config_from_args
 
 PROG = "mock_gemini"
@@ -50,6 +49,8 @@ def tune_gc() -> None:
 
 async def serve(config: MockConfig, host: str, port: int) -> None:
     """Listen, print the one ready line, and run until SIGINT or SIGTERM."""
+    from mock_gemini.app import start_server  # aiohttp loads only once the flags are good
+
     server = await start_server(config, host, port)
     tune_gc()
     stop = asyncio.Event()
