@@ -74,7 +74,11 @@ class Scenario:
 
 def load_scenario(path: Path, sets: Sequence[str] = ()) -> Scenario:
     """Read ``path``, apply each ``--set key=value`` in order, and check the result."""
-    table = apply_sets(read_toml(path), sets)
+    table = read_toml(path)
+    try:
+        table = apply_sets(table, sets)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     overridden = frozenset(parse_set(item)[0] for item in sets)
     return Checker(path, overridden).scenario(table, tuple(sets))
 
@@ -213,9 +217,9 @@ class Checker:
 
     def users(self, value: Any) -> tuple[int, ...]:
         """An integer, a list of them (a sweep), or the text ``"1,5,10"``."""
-        if isinstance(value, str):
-            value = [parse_value(part.strip()) for part in value.split(",")]
         values = value if isinstance(value, list) else [value]
+        if isinstance(value, str):
+            values = [parse_value(part.strip()) for part in value.split(",")]
         ok = values and all(
             isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values
         )
