@@ -80,7 +80,10 @@ def peak_rss_bytes(pid: int) -> int:
     return 0
 
 
-async def burst(session: aiohttp.ClientSession, url: str, n: int) -> tuple[float, dict[int, int]]:
+Run = tuple[float, dict[int, int]]  # wall seconds, count by HTTP status
+
+
+async def burst(session: aiohttp.ClientSession, url: str, n: int) -> Run:
     """N requests at once; wall time until the last answer is read, and statuses."""
     statuses: dict[int, int] = {}
 
@@ -125,7 +128,8 @@ async def run(args: argparse.Namespace) -> None:
                 await burst(session, bare_url, min(200, args.requests))  # warm-up both
                 await burst(session, mock_url, min(200, args.requests))
                 # ABBA order, so drift in the machine's load hits both servers alike.
-                bare_runs, mock_runs = [], []
+                bare_runs: list[Run] = []
+                mock_runs: list[Run] = []
                 for target in ("bare", "mock", "mock", "bare"):
                     url, runs = (bare_url, bare_runs) if target == "bare" else (mock_url, mock_runs)
                     runs.append(await burst(session, url, args.requests))
@@ -140,9 +144,6 @@ async def run(args: argparse.Namespace) -> None:
         mock.terminate()
         mock.wait()
     report(args, bare_runs, mock_runs, rss, zero_rps)
-
-
-Run = tuple[float, dict[int, int]]
 
 
 def report(

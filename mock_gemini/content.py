@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from mock_gemini.recipes import Recipe, make_recipes, recipe_text
+from mock_gemini.recipes import make_recipes, recipe_text
 from mock_gemini.schema_values import schema_value
 
 MEDIA_PART_TOKENS = 258
@@ -130,4 +130,4 @@ def embedding(text: str, dimensions: int, seed: int) -> tuple[float, ...]:
     return tuple(round(v / norm, 6) for v in values)
 
 
-__all__ = ["Answer", "Recipe", "compose_answer", "count_tokens", "embedding", "part_tokens"]
+__all__ = ["Answer", "compose_answer", "count_tokens", "embedding", "part_tokens", "split_text"]

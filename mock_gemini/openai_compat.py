@@ -52,7 +52,6 @@ def parse_chat_request(body: Any, strict: bool) -> tuple[GenerateRequest, str, b
         max_output_tokens=max_tokens,
         response_mime_type=mime,
         schema_json=schema,
-        schema_is_json_schema=True,
         seed=body.get("seed") if isinstance(body.get("seed"), int) else None,
         stop_sequences=tuple(s for s in stop_list if isinstance(s, str) and s),
     )

@@ -167,7 +167,6 @@ class GenerateRequest:
     max_output_tokens: int | None = None
     response_mime_type: str | None = None
     schema_json: str | None = None  # responseSchema or responseJsonSchema, canonical JSON
-    schema_is_json_schema: bool = False
     seed: int | None = None
     thinking_budget: int | None = None
     stop_sequences: tuple[str, ...] = ()
@@ -189,7 +188,6 @@ def parse_generate_request(body: Any, strict: bool) -> GenerateRequest:
         max_output_tokens=_opt_int(config, "maxOutputTokens", "generation_config"),
         response_mime_type=_opt_str(config, "responseMimeType"),
         schema_json=_schema_json(config),
-        schema_is_json_schema=config.get("responseSchema") is None,
         seed=_opt_int(config, "seed", "generation_config"),
         thinking_budget=_thinking_budget(config),
         stop_sequences=_stop_sequences(config),

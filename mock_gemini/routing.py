@@ -24,8 +24,6 @@ MODEL_METHODS = frozenset(
         "batchEmbedContents",
     }
 )
-# Routes answered by the generation pipeline (latency, faults, quotas, capacity).
-GENERATION_ROUTES = frozenset({"generateContent", "streamGenerateContent", "openai.chat"})
 
 
 @dataclass(frozen=True)

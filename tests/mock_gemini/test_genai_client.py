@@ -67,7 +67,8 @@ def test_sync_stream_count_embed_list_get(thread_mock: MockHandle, version: str)
         chunks = list(gc.models.generate_content_stream(model=MODEL, contents=PROMPT))
         whole = gc.models.generate_content(model=MODEL, contents=PROMPT).text
         tokens = gc.models.count_tokens(model=MODEL, contents="abcdefgh")
-        embedded = gc.models.embed_content(model="text-embedding-004", contents=["a", "b"])
+        texts: list[types.ContentUnionDict] = ["a", "b"]
+        embedded = gc.models.embed_content(model="text-embedding-004", contents=texts)
         names = [model.name for model in gc.models.list(config={"page_size": 2})]
         model = gc.models.get(model="gemini-2.5-pro")
     assert len(chunks) > 2 and "".join(c.text or "" for c in chunks) == whole
