@@ -239,6 +239,7 @@ class _Call(Generic[T]):
         self._fallbacks = fallbacks
         self._tally = _Tally(policy.breaker.state)
         self._deadline_at_s = policy.clock() + policy.config.deadline_s
+        self._retry_spent = False  # a retry was taken from the budget and not yet sent
 
     def steps(self) -> Generator[_Step, _Outcome[T], CallResult[T]]:
         tally = self._tally
@@ -249,9 +250,23 @@ class _Call(Generic[T]):
             wait_s = self._policy._retry_wait(outcome.exc, tally.attempts, self._deadline_at_s)
             if wait_s is None:
                 break
-            yield _Sleep(wait_s)
-            tally.retry_wait_s += wait_s
+            yield from self._backoff(wait_s)
         return (yield from self._fallback_chain())
+
+    def _backoff(self, wait_s: float) -> Generator[_Step, _Outcome[T], None]:
+        """Wait before a retry the budget has paid for (refunded if it is never sent)."""
+        self._retry_spent = True
+        try:
+            yield _Sleep(wait_s)
+        except GeneratorExit:  # cancelled while waiting
+            self._refund()
+            raise
+        self._tally.retry_wait_s += wait_s
+
+    def _refund(self) -> None:
+        if self._retry_spent:
+            self._policy.budget.refund()
+            self._retry_spent = False
 
     def _attempt(self) -> Generator[_Step, _Outcome[T], _Outcome[T]]:
         policy, tally = self._policy, self._tally
@@ -264,6 +279,7 @@ class _Call(Generic[T]):
             return self._refused(CircuitOpenError("circuit breaker is open; call not made"))
         if tally.attempts == 0:
             policy.budget.on_first_attempt()
+        self._retry_spent = False
         tally.attempts += 1
         started_s = policy.clock()
         policy._note_attempt(started_s)
@@ -286,6 +302,9 @@ class _Call(Generic[T]):
             self._tally.failed(exc, attempted=True)
 
     def _refused(self, exc: Exception) -> _Outcome[T]:
+        # The breaker opened (or the deadline came) during the backoff: the retry the
+        # budget paid for is never sent, so the budget gets it back.
+        self._refund()
         self._tally.failed(exc, attempted=False)
         return _Outcome(exc=exc)
 

@@ -104,7 +104,7 @@ class RetryBudget:
         budget = RetryBudget(0.1, 3)
         budget.on_first_attempt()
         if budget.try_spend():
-            ...  # retry
+            ...  # retry; budget.refund() if it is then never sent
     """
 
     def __init__(self, ratio: float | None, min_retries: int) -> None:
@@ -140,3 +140,8 @@ class RetryBudget:
             if allowed:
                 self._retries_spent += 1
             return allowed
+
+    def refund(self) -> None:
+        """Give back a retry that was spent but never sent (the breaker or deadline refused it)."""
+        with self._lock:
+            self._retries_spent = max(0, self._retries_spent - 1)
