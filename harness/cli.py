@@ -17,6 +17,7 @@ Command = Callable[[argparse.Namespace, list[str]], int]
 
 
 def _commands() -> dict[str, tuple[Callable[[argparse.ArgumentParser], None], Command]]:
+    import harness.cli_bench as cli_bench
     from harness import cli_compare, cli_reports, cli_run, cli_serve
 
     return {
@@ -26,6 +27,8 @@ def _commands() -> dict[str, tuple[Callable[[argparse.ArgumentParser], None], Co
         "report": (cli_reports.add_report_arguments, cli_reports.report_main),
         "regress": (cli_reports.add_regress_arguments, cli_reports.regress_main),
         "serve": (cli_serve.add_arguments, cli_serve.main),
+        "calibrate": (cli_bench.add_calibrate_arguments, cli_bench.calibrate_main),
+        "bench-self": (cli_bench.add_bench_self_arguments, cli_bench.bench_self_main),
     }
 
 

@@ -7,17 +7,22 @@ which only times the generators and collects what they recorded.
 from __future__ import annotations
 
 import logging
+import resource
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import psutil
+
 from harness import metrics
 from harness.errors import ConfigError, InvariantError
 from harness.gemini import Target
 from harness.generators import REGISTRY
-from harness.generators.base import RequestRecord, RunContext, Workload
+from harness.generators.base import Load, RequestRecord, RunContext
 from harness.generators.common import GeneratorOptions
+from harness.hdr import RecordFold
+from harness.load import OpenLoad
 from harness.resilience.policy import ResilienceConfig, ResiliencePolicy
 from harness.resources import ResourceSampler
 
@@ -25,6 +30,8 @@ log = logging.getLogger("harness.run")
 
 SEED_SEMAPHORE = 3  # the seed note's asyncio.Semaphore(3)
 SEED_WORKERS = 5  # the seed note's ThreadPoolExecutor(max_workers=5)
+# Open loop without --max-in-flight / --workers / --concurrency: how many may be in flight.
+OPEN_LOOP_CAPS = {"threaded": 256, "async": 10_000, "sdk": 10_000}
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,10 @@ class CompareSpec:
     resilience: ResilienceConfig = field(default_factory=ResilienceConfig)
     max_output_tokens: int = 2048
     secondary: bool = False
+    stream: bool = False
+    open_load: OpenLoad | None = None  # set: open-loop arrivals instead of closed-loop users
+    raw_records: bool = True  # False: fold records into HDR histograms as they end
+    late_threshold_s: float = metrics.LATE_THRESHOLD_S
 
     def validate(self) -> None:
         unknown = [m for m in self.modes if m not in REGISTRY]
@@ -61,7 +72,10 @@ def _positive(flag: str, values: Sequence[int]) -> None:
 
 
 def concurrency_cap(mode: str, users: int, spec: CompareSpec) -> int:
-    """The design's cap: 1 for sequential, else the flag, the seed's limit, or the user count."""
+    """The design's cap: 1 for sequential, else the flag, the seed's limit, or the user count.
+
+    Open loop: ``--max-in-flight``, else the flag, else :data:`OPEN_LOOP_CAPS`.
+    """
     if mode == "sequential":
         return 1
     if mode == "threaded":
@@ -70,6 +84,9 @@ def concurrency_cap(mode: str, users: int, spec: CompareSpec) -> int:
         flag, seed = spec.concurrency, SEED_SEMAPHORE
     if spec.seed_limits:
         return seed
+    if spec.open_load is not None:
+        limit = spec.open_load.max_in_flight or flag
+        return limit if limit is not None else OPEN_LOOP_CAPS.get(mode, users)
     return flag if flag is not None else users
 
 
@@ -81,25 +98,39 @@ class ModeRun:
     users: int
     repetition: int
     cap: int
-    submitted: list[int]
+    submitted: Sequence[int]
     records: list[RequestRecord]
     policy: ResiliencePolicy
     resources: dict[str, float | int]
     makespan_s: float
+    fold: RecordFold | None = None  # set when records were folded, not kept
+    late_threshold_s: float = metrics.LATE_THRESHOLD_S
 
     def summary(self, service_time_s: float | None) -> dict[str, Any]:
-        summary = metrics.summarize(
-            self.records,
-            concurrency_cap=self.cap,
-            service_time_s=service_time_s,
-            submitted=len(self.submitted),
-            upstream_attempts=len(self.policy.attempt_times_s),
-            makespan_s=self.makespan_s,
-        )
+        kwargs: dict[str, Any] = {
+            "concurrency_cap": self.cap,
+            "service_time_s": service_time_s,
+            "submitted": len(self.submitted),
+            "upstream_attempts": len(self.policy.attempt_times_s),
+            "makespan_s": self.makespan_s,
+        }
+        if self.fold is not None:
+            summary = self.fold.summary(**kwargs)
+        else:
+            summary = metrics.summarize(
+                self.records, late_threshold_s=self.late_threshold_s, **kwargs
+            )
         summary.update(self.resources)
         return summary
 
     def timeline(self) -> list[dict[str, Any]]:
+        if self.fold is not None:
+            return self.fold.timeline(
+                attempt_times_s=self.policy.attempt_times_s,
+                fast_fail_times_s=self.policy.fast_fail_times_s,
+                transitions=self.transitions(),
+                duration_s=self.makespan_s,
+            )
         return metrics.timeline(
             self.records,
             attempt_times_s=self.policy.attempt_times_s,
@@ -118,14 +149,14 @@ class ModeRun:
 def run_mode(
     mode: str,
     target: Target,
-    workload: Workload,
+    workload: Load,
     cap: int,
     spec: CompareSpec,
     on_record: Callable[[RequestRecord], None] | None = None,
     repetition: int = 0,
 ) -> ModeRun:
     """Run one design once, on a fresh policy and clock; check the record invariant."""
-    options = GeneratorOptions(cap, spec.max_output_tokens, spec.secondary)
+    options = GeneratorOptions(cap, spec.max_output_tokens, spec.secondary, spec.stream)
     generator = REGISTRY[mode](target, options)
     t0 = time.perf_counter()
 
@@ -133,30 +164,85 @@ def run_mode(
         return time.perf_counter() - t0
 
     policy = ResiliencePolicy(spec.resilience, clock=clock, rng_seed=repetition)
-    ctx = RunContext(clock, policy, on_record)
+    fold = None if spec.raw_records else RecordFold(spec.late_threshold_s)
+    ctx = RunContext(clock, policy, _both(fold, on_record), keep_records=fold is None)
     log.info("run start", extra={"mode": mode, "users": workload.users, "cap": cap})
+    rss_before = psutil.Process().memory_info().rss
     try:
         with ResourceSampler() as usage:
             records = generator.run(workload, ctx)
             makespan_s = clock()
     finally:
         generator.close()
-    submitted = [p.request_id for p in workload]
-    problems = metrics.check_invariant(records, submitted)
+    submitted = range(workload.total)
+    _check_invariant(mode, records, submitted, fold)
+    log.info("run end", extra={"mode": mode, "records": len(records), "makespan_s": makespan_s})
+    resources = {**usage.summary(), **_in_flight_cost(ctx, usage.peak_rss_bytes, rss_before)}
+    run = ModeRun(
+        mode, workload.users, repetition, cap, submitted, records, policy, resources,
+        makespan_s, fold, spec.late_threshold_s,
+    )  # fmt: skip
+    return run
+
+
+def _both(
+    fold: RecordFold | None, on_record: Callable[[RequestRecord], None] | None
+) -> Callable[[RequestRecord], None] | None:
+    if fold is None or on_record is None:
+        return fold or on_record
+
+    def both(record: RequestRecord) -> None:
+        fold(record)
+        on_record(record)
+
+    return both
+
+
+def _check_invariant(
+    mode: str, records: list[RequestRecord], submitted: range, fold: RecordFold | None
+) -> None:
+    if fold is not None:
+        problems = fold.invariant_problems(len(submitted))
+    else:
+        problems = metrics.check_invariant(records, submitted)
     if problems:
         raise InvariantError(f"{mode}: {'; '.join(problems)}")
-    log.info("run end", extra={"mode": mode, "records": len(records), "makespan_s": makespan_s})
-    return ModeRun(
-        mode,
-        workload.users,
-        repetition,
-        cap,
-        submitted,
-        records,
-        policy,
-        usage.summary(),
-        makespan_s,
-    )
+
+
+def _in_flight_cost(ctx: RunContext, peak_rss_bytes: int, rss_before: int) -> dict[str, Any]:
+    """Peak requests in flight and what each cost in resident memory at the peak."""
+    peak = ctx.in_flight.peak
+    grown = max(0, peak_rss_bytes - rss_before)
+    return {
+        "peak_in_flight": peak,
+        "rss_before_bytes": rss_before,
+        "rss_per_in_flight_bytes": round(grown / peak) if peak else None,
+    }
+
+
+def open_file_need(cap: int) -> int:
+    """File descriptors a run needs: one socket per request in flight, plus headroom."""
+    return cap + 256
+
+
+def raise_open_file_limit(needed: int) -> tuple[int, int]:
+    """Raise the soft RLIMIT_NOFILE to ``needed`` where the hard limit allows; else explain.
+
+    Returns the (old, new) soft limit. A hard limit below ``needed`` raises ConfigError
+    with the command that fixes it.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return soft, soft
+    if hard != resource.RLIM_INFINITY and hard < needed:
+        raise ConfigError(
+            f"open-file limit: this run needs about {needed} file descriptors (one socket per "
+            f"request in flight) but the limit is {soft} (hard {hard}); raise it "
+            f"(e.g. `ulimit -n {needed}` as root) or run fewer users / a lower --max-in-flight"
+        )
+    resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
+    log.warning("raised the open-file soft limit", extra={"from": soft, "to": needed})
+    return soft, needed
 
 
 def verdict(summaries: Mapping[str, Mapping[str, Any]]) -> str:

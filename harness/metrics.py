@@ -14,6 +14,7 @@ import math
 import statistics
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -29,6 +30,48 @@ FloatArray = npt.NDArray[np.float64]
 _QUANTILES = (("p50", 50.0), ("p90", 90.0), ("p95", 95.0), ("p99", 99.0))
 _OUTCOMES = ("ok", "fallback", "failed")
 _MAX_LISTED_IDS = 10
+LATE_THRESHOLD_S = 0.010  # a request that left this much after its intended start is "late"
+LATE_WARN_FRACTION = 0.01  # warn when more than this fraction of requests left late
+
+
+@dataclass(frozen=True)
+class TokenTiming:
+    """Per-request streaming figures (None when the stream does not define them)."""
+
+    ttft_s: float | None
+    itl_s: float | None
+    tpot_s: float | None
+    output_tps: float | None
+
+
+NO_TOKEN_TIMING = TokenTiming(None, None, None, None)
+
+
+def token_timing(start_s: float, end_s: float, marks: Sequence[tuple[float, int]]) -> TokenTiming:
+    """TTFT, ITL, TPOT and output tokens/s of one stream from its (time, cumulative tokens).
+
+    - ``ttft_s``: first chunk that carries a token, minus ``start_s``;
+    - ``itl_s``: mean gap between tokens, each chunk's gap spread over the tokens it
+      carries: (time of the last token-carrying chunk - first) / (tokens after the first chunk);
+    - ``tpot_s``: (``end_s`` - first token) / (output tokens - 1), i.e. per token after the first;
+    - ``output_tps``: output tokens / (``end_s`` - ``start_s``).
+
+    >>> token_timing(0.0, 1.0, [(0.25, 1), (0.5, 5), (0.75, 9), (0.875, 9)])
+    TokenTiming(ttft_s=0.25, itl_s=0.0625, tpot_s=0.09375, output_tps=9.0)
+    """
+    first = next((i for i, (_, tokens) in enumerate(marks) if tokens > 0), None)
+    if first is None:
+        return NO_TOKEN_TIMING
+    first_s, first_tokens = marks[first]
+    total = max(tokens for _, tokens in marks)
+    last_s = next(t for t, tokens in marks if tokens == total)
+    elapsed_s = end_s - start_s
+    return TokenTiming(
+        ttft_s=first_s - start_s,
+        itl_s=(last_s - first_s) / (total - first_tokens) if total > first_tokens else None,
+        tpot_s=(end_s - first_s) / (total - 1) if total > 1 else None,
+        output_tps=total / elapsed_s if elapsed_s > 0 else None,
+    )
 
 
 def percentiles(values: Sequence[float] | FloatArray) -> dict[str, float]:
@@ -105,10 +148,12 @@ def summarize(
     upstream_attempts: int | None = None,
     makespan_s: float | None = None,
     submitted_ids: Collection[int] | None = None,
+    late_threshold_s: float = LATE_THRESHOLD_S,
 ) -> dict[str, Any]:
     """The ``summary`` object of a run, without cpu_s / peak_rss_bytes / peak_threads.
 
     ``submitted_ids`` defaults to ``range(submitted)`` (the Workload's ids).
+    ``late_threshold_s`` is the schedule lag past which a request counts as late.
     """
     starts = np.fromiter((r.start_s for r in records), np.float64, len(records))
     ends = np.fromiter((r.end_s for r in records), np.float64, len(records))
@@ -121,18 +166,77 @@ def summarize(
     return {
         "makespan_s": makespan_s,
         "bound_s": bound,
-        "efficiency": _ratio(bound, makespan_s),
-        "throughput_rps": _ratio(len(records), makespan_s),
+        "efficiency": ratio(bound, makespan_s),
+        "throughput_rps": ratio(len(records), makespan_s),
         "latency_s": percentiles([r.latency_s for r in records]),
         "ttft_s": percentiles([r.ttft_s for r in records if r.ttft_s is not None]) or None,
         "counts": _counts(records, submitted),
         "upstream_attempts": upstream_attempts,
-        "amplification": _ratio(upstream_attempts, submitted),
+        "amplification": ratio(upstream_attempts, submitted),
         "invariant_ok": not check_invariant(records, ids),
+        **streaming_summary(records, makespan_s),
+        **schedule_summary(records, late_threshold_s),
     }
 
 
-def _ratio(numerator: float | None, denominator: float | None) -> float | None:
+def _optional(values: Sequence[float | None]) -> dict[str, float] | None:
+    return percentiles([v for v in values if v is not None]) or None
+
+
+def streaming_summary(records: Sequence[RequestRecord], makespan_s: float) -> dict[str, Any]:
+    """ITL, TPOT and per-request output tokens/s percentiles; output tokens/s of the run."""
+    streamed = [r for r in records if r.ttft_s is not None]
+    tokens = sum(r.output_tokens or 0 for r in streamed)
+    return {
+        "itl_s": _optional([r.itl_s for r in streamed]),
+        "tpot_s": _optional([r.tpot_s for r in streamed]),
+        "output_tps": _optional([r.output_tps for r in streamed]),
+        "output_tokens_per_s": ratio(tokens, makespan_s) if streamed else None,
+    }
+
+
+def schedule_summary(records: Sequence[RequestRecord], late_threshold_s: float) -> dict[str, Any]:
+    """Latency from the intended start (coordinated omission corrected) and the schedule lag."""
+    intended = np.fromiter((r.intended_start_s for r in records), np.float64, len(records))
+    starts = np.fromiter((r.start_s for r in records), np.float64, len(records))
+    ends = np.fromiter((r.end_s for r in records), np.float64, len(records))
+    return {
+        "latency_from_intended_s": percentiles(ends - intended),
+        "schedule_lag_s": lag_summary(starts - intended, late_threshold_s),
+    }
+
+
+def lag_summary(lags_s: Sequence[float] | FloatArray, late_threshold_s: float) -> dict[str, Any]:
+    """p50/p99/max of how late requests left, and the fraction later than the threshold."""
+    lags = np.asarray(lags_s, dtype=np.float64)
+    if lags.size == 0:
+        return {}
+    p50, p99 = np.percentile(lags, [50.0, 99.0])
+    return {
+        "p50": float(p50),
+        "p99": float(p99),
+        "max": float(lags.max()),
+        "late_threshold_s": late_threshold_s,
+        "late_fraction": float(np.count_nonzero(lags > late_threshold_s) / lags.size),
+    }
+
+
+def lag_warning(summary: Mapping[str, Any]) -> str | None:
+    """A WARNING line when more than 1% of requests left later than the threshold."""
+    lag = summary.get("schedule_lag_s") or {}
+    fraction = lag.get("late_fraction")
+    if fraction is None or fraction <= LATE_WARN_FRACTION:
+        return None
+    return (
+        f"WARNING: {fraction:.1%} of requests left more than "
+        f"{lag['late_threshold_s'] * 1000:g} ms after their intended start "
+        f"(lag p99 {lag['p99'] * 1000:.1f} ms, max {lag['max'] * 1000:.1f} ms): "
+        "the generator could not keep the schedule; latency from the intended start "
+        "includes that wait"
+    )
+
+
+def ratio(numerator: float | None, denominator: float | None) -> float | None:
     if numerator is None or not denominator:
         return None
     return numerator / denominator
@@ -169,7 +273,7 @@ def timeline(
         return []
     columns = _event_columns(records, starts, ends, seconds, attempt_times_s, fast_fail_times_s)
     columns["in_flight"] = _in_flight(starts, ends, seconds)
-    states = _breaker_states(transitions, seconds)
+    states = breaker_states(transitions, seconds)
     names = ("offered", "attempts", "ok", "fast_fail", "fallback", "failed", "in_flight")
     return [
         {"second": s, **{name: int(columns[name][s]) for name in names}, "breaker_state": states[s]}
@@ -177,7 +281,7 @@ def timeline(
     ]
 
 
-def _per_second(times_s: Sequence[float] | FloatArray, seconds: int, weights: Any = None) -> Any:
+def per_second(times_s: Sequence[float] | FloatArray, seconds: int, weights: Any = None) -> Any:
     """Counts per whole second; times past the end land in the last row."""
     index = np.clip(np.floor(np.asarray(times_s, dtype=np.float64)), 0, seconds - 1)
     return np.bincount(index.astype(np.int64), weights=weights, minlength=seconds)
@@ -192,18 +296,18 @@ def _event_columns(
     fast_fail_times_s: Sequence[float] | None,
 ) -> dict[str, Any]:
     outcomes = np.array([r.outcome for r in records], dtype=object)
-    columns = {"offered": _per_second(starts, seconds)}
+    columns = {"offered": per_second(starts, seconds)}
     if len(attempt_times_s):
-        columns["attempts"] = _per_second(attempt_times_s, seconds)
+        columns["attempts"] = per_second(attempt_times_s, seconds)
     else:
         tries = np.fromiter((r.attempts for r in records), np.float64, len(records))
-        columns["attempts"] = _per_second(starts, seconds, weights=tries)
+        columns["attempts"] = per_second(starts, seconds, weights=tries)
     for outcome in _OUTCOMES:
-        columns[outcome] = _per_second(ends[outcomes == outcome], seconds)
+        columns[outcome] = per_second(ends[outcomes == outcome], seconds)
     if fast_fail_times_s is None:
         fast = np.array([is_fast_fail(r) for r in records], dtype=bool)
         fast_fail_times_s = ends[fast] if len(records) else []
-    columns["fast_fail"] = _per_second(fast_fail_times_s, seconds)
+    columns["fast_fail"] = per_second(fast_fail_times_s, seconds)
     return columns
 
 
@@ -215,7 +319,7 @@ def _in_flight(starts: FloatArray, ends: FloatArray, seconds: int) -> Any:
     return started - ended
 
 
-def _breaker_states(transitions: Sequence[Mapping[str, Any]], seconds: int) -> list[str]:
+def breaker_states(transitions: Sequence[Mapping[str, Any]], seconds: int) -> list[str]:
     """The state at each second's end; ``closed`` before the first transition."""
     ordered = sorted(transitions, key=lambda t: float(t["time_s"]))
     states, state, position = [], "closed", 0
@@ -253,8 +357,8 @@ def _speedup_row(
     return {
         "users": users,
         "mode": mode,
-        "speedup_vs_sequential": _ratio(_median_of(baseline, "makespan_s"), median_s),
-        "bound_speedup": _ratio(_median_of(baseline, "bound_s"), _median_of(group, "bound_s")),
+        "speedup_vs_sequential": ratio(_median_of(baseline, "makespan_s"), median_s),
+        "bound_speedup": ratio(_median_of(baseline, "bound_s"), _median_of(group, "bound_s")),
         "median_makespan_s": median_s,
         "repetitions": len(group),
     }

@@ -7,6 +7,7 @@ so no key can leak through them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -28,6 +29,12 @@ class HttpResponse:
     headers: Mapping[str, str]
     body: bytes
     first_byte_s: float
+
+
+@functools.lru_cache(maxsize=64)
+def _client_timeout(timeout_s: float) -> aiohttp.ClientTimeout:
+    # Immutable, and most runs use one or two timeouts: no object per request.
+    return aiohttp.ClientTimeout(total=timeout_s)
 
 
 def _host(url: str) -> str:
@@ -70,14 +77,69 @@ async def send_async(
     session: aiohttp.ClientSession, req: HttpRequest, timeout_s: float, clock: Clock
 ) -> HttpResponse:
     """The same with ``aiohttp``; ``timeout_s`` bounds the whole exchange."""
-    timeout = aiohttp.ClientTimeout(total=timeout_s)
+    timeout = _client_timeout(timeout_s)
     try:
         async with session.request(
-            req.method, req.url, headers=dict(req.headers), data=req.body, timeout=timeout
+            req.method, req.url, headers=req.headers, data=req.body, timeout=timeout
         ) as resp:
             first_byte_s = clock()
             body = await resp.read()
-            return HttpResponse(resp.status, dict(resp.headers), body, first_byte_s)
+            return HttpResponse(resp.status, resp.headers, body, first_byte_s)
+    except TimeoutError:
+        raise _timeout(req, timeout_s) from None
+    except (aiohttp.ClientError, ConnectionError) as exc:
+        raise _connection(req, exc) from None
+
+
+@dataclass(frozen=True)
+class StreamedResponse:
+    """A streamed answer: every piece of the body with the clock time it arrived."""
+
+    status: int
+    headers: Mapping[str, str]
+    pieces: list[tuple[float, bytes]]
+    first_byte_s: float
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(data for _, data in self.pieces)
+
+
+def send_sync_stream(
+    session: requests.Session, req: HttpRequest, timeout_s: float, clock: Clock
+) -> StreamedResponse:
+    """Like :func:`send_sync`, but the body is read as it arrives, each piece timestamped."""
+    try:
+        with session.request(
+            req.method,
+            req.url,
+            headers=dict(req.headers),
+            data=req.body,
+            timeout=(timeout_s, timeout_s),
+            stream=True,
+        ) as resp:
+            first_byte_s = clock()
+            # chunk_size=None yields each piece as the socket delivers it (no re-buffering).
+            pieces = [(clock(), data) for data in resp.iter_content(chunk_size=None) if data]
+            return StreamedResponse(resp.status_code, dict(resp.headers), pieces, first_byte_s)
+    except requests.Timeout:
+        raise _timeout(req, timeout_s) from None
+    except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+        raise _connection(req, exc) from None
+
+
+async def send_async_stream(
+    session: aiohttp.ClientSession, req: HttpRequest, timeout_s: float, clock: Clock
+) -> StreamedResponse:
+    """The async twin of :func:`send_sync_stream` (``iter_any``: whatever has arrived)."""
+    timeout = _client_timeout(timeout_s)
+    try:
+        async with session.request(
+            req.method, req.url, headers=req.headers, data=req.body, timeout=timeout
+        ) as resp:
+            first_byte_s = clock()
+            pieces = [(clock(), data) async for data in resp.content.iter_any()]
+            return StreamedResponse(resp.status, resp.headers, pieces, first_byte_s)
     except TimeoutError:
         raise _timeout(req, timeout_s) from None
     except (aiohttp.ClientError, ConnectionError) as exc:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from harness.load import OpenLoad
 from harness.recipes import RecipeRequest
 
 if TYPE_CHECKING:
@@ -46,6 +47,10 @@ class RequestRecord:
     breaker_state_at_start: str | None
     prompt_tokens: int | None
     output_tokens: int | None
+    # Streaming only (None otherwise): see harness.metrics.token_timing.
+    itl_s: float | None = None
+    tpot_s: float | None = None
+    output_tps: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -105,6 +110,9 @@ class RunContext:
     policy: ResiliencePolicy
     on_record: RecordCallback | None = None
     in_flight: InFlight = dataclasses.field(default_factory=lambda: InFlight())
+    # False (``--no-raw-records``): drivers hand records to ``on_record`` and keep none,
+    # so a million-request run holds histograms, not a million records.
+    keep_records: bool = True
 
 
 class InFlight:
@@ -127,12 +135,16 @@ class InFlight:
             return self.now
 
 
+Load = Workload | OpenLoad  # closed-loop users, or open-loop arrivals (harness.load)
+
+
 class Generator(Protocol):
-    """One concurrency design. ``run`` returns one record per planned request."""
+    """One concurrency design. ``run`` returns one record per planned request
+    (none when ``ctx.keep_records`` is false: ``ctx.on_record`` still sees each one)."""
 
     mode: str
     concurrency_cap: int
 
-    def run(self, workload: Workload, ctx: RunContext) -> list[RequestRecord]: ...
+    def run(self, workload: Load, ctx: RunContext) -> list[RequestRecord]: ...
 
     def close(self) -> None: ...

@@ -8,15 +8,29 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from harness.gemini import GeminiAnswer, error_from_response, parse_generate_response
+from harness.gemini import (
+    GeminiAnswer,
+    HttpRequest,
+    SseDecoder,
+    Target,
+    answer_from_chunks,
+    build_generate_request,
+    chunk_from_event,
+    error_from_response,
+    parse_generate_response,
+)
+from harness.gemini_answer import candidate_text, first_candidate, recipes_from_text
 from harness.generators.base import PlannedRequest, RequestRecord, RunContext, Workload
-from harness.recipes import RecipeRequest, fallback_recipes
+from harness.metrics import NO_TOKEN_TIMING, token_timing
+from harness.recipes import Recipe, RecipeRequest, fallback_recipes
 from harness.resilience.policy import CallResult
-from harness.transport import HttpResponse
+from harness.transport import HttpResponse, StreamedResponse
 
 log = logging.getLogger("harness.requests")
 
@@ -28,6 +42,36 @@ class GeneratorOptions:
     concurrency: int
     max_output_tokens: int = 2048
     secondary: bool = False  # async only: try the sync client in a thread before static recipes
+    stream: bool = False  # streamGenerateContent?alt=sse: records get TTFT, ITL, TPOT
+
+
+_REQUEST_CACHE_SIZE = 1024
+
+
+class RequestCache:
+    """Built requests by recipe request: the JSON body is encoded once per distinct request.
+
+    >>> cache = RequestCache(target, GeneratorOptions(4)); req = cache(planned.recipe_request)
+    """
+
+    def __init__(self, target: Target, options: GeneratorOptions):
+        self._target = target
+        self._options = options
+        self._built: dict[RecipeRequest, HttpRequest] = {}
+
+    def __call__(self, recipe_request: RecipeRequest) -> HttpRequest:
+        req = self._built.get(recipe_request)
+        if req is None:
+            if len(self._built) >= _REQUEST_CACHE_SIZE:
+                self._built.clear()  # a workload of all-different requests: stay bounded
+            req = build_generate_request(
+                self._target,
+                recipe_request,
+                stream=self._options.stream,
+                max_output_tokens=self._options.max_output_tokens,
+            )
+            self._built[recipe_request] = req
+        return req
 
 
 @dataclass(frozen=True)
@@ -37,14 +81,84 @@ class Answered:
     answer: GeminiAnswer
     status: int | None
     first_byte_s: float | None
+    marks: tuple[tuple[float, int], ...] = ()  # streamed: (clock time, cumulative tokens)
 
 
 def answered(resp: HttpResponse) -> Answered:
     """Parse an HTTP answer into recipes, or raise the mapped :class:`UpstreamError`."""
     if resp.status != 200:
         raise error_from_response(resp.status, resp.headers, resp.body)
-    answer = parse_generate_response(resp.status, resp.headers, resp.body)
-    return Answered(answer, resp.status, resp.first_byte_s)
+    return Answered(parse_answer(resp.headers, resp.body), resp.status, resp.first_byte_s)
+
+
+def parse_answer(headers: Mapping[str, str], body: bytes) -> GeminiAnswer:
+    """:func:`parse_generate_response` of a 200, reusing the recipes of an answer text seen before.
+
+    The hot path of every design: the same answer text always gives the same recipes, so
+    a mock's repeated answers are validated once (a real model's are all new: no gain, no
+    harm). Undecodable or recipe-less answers raise exactly as the protocol module does.
+    """
+    try:
+        obj = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        obj = None
+    if not isinstance(obj, dict) or "error" in obj:
+        return parse_generate_response(200, headers, body)  # raises the mapped error
+    candidate = first_candidate(obj)
+    usage = obj.get("usageMetadata")
+    usage = usage if isinstance(usage, dict) else {}
+    finish = candidate.get("finishReason")
+    finish = finish if isinstance(finish, str) else None
+    version = obj.get("modelVersion")
+    return GeminiAnswer(
+        recipes=_recipes(candidate_text(candidate), finish),
+        prompt_tokens=_count(usage.get("promptTokenCount")),
+        output_tokens=_count(usage.get("candidatesTokenCount")),
+        thoughts_tokens=_count(usage.get("thoughtsTokenCount")),
+        finish_reason=finish,
+        model_version=version if isinstance(version, str) else None,
+    )
+
+
+@functools.lru_cache(maxsize=512)
+def _recipes(text: str, finish_reason: str | None) -> tuple[Recipe, ...]:
+    return recipes_from_text(text, finish_reason)  # errors are raised, never cached
+
+
+def _count(value: object) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value)
+
+
+def answered_stream(resp: StreamedResponse) -> Answered:
+    """Decode an SSE answer piece by piece; each event is stamped with its piece's time.
+
+    Raises the mapped :class:`UpstreamError` for a non-200 answer or an error event.
+    """
+    if resp.status != 200:
+        raise error_from_response(resp.status, resp.headers, resp.body)
+    decoder = SseDecoder()
+    marks: list[tuple[float, int]] = []
+    for time_s, data in resp.pieces:
+        _mark(marks, time_s, decoder.feed(data))
+    end_s = resp.pieces[-1][0] if resp.pieces else resp.first_byte_s
+    _mark(marks, end_s, decoder.flush())
+    answer = answer_from_chunks(decoder.received)
+    return Answered(answer, resp.status, resp.first_byte_s, tuple(marks))
+
+
+def _mark(marks: list[tuple[float, int]], time_s: float, events: list[dict[str, Any]]) -> None:
+    for event in events:
+        marks.append((time_s, cumulative_tokens(event, marks[-1][1] if marks else 0)))
+
+
+def cumulative_tokens(event: Mapping[str, Any], previous: int) -> int:
+    """Output tokens so far: the event's cumulative usage, else one per chunk with text."""
+    chunk = chunk_from_event(event)
+    if chunk.tokens is not None:
+        return max(chunk.tokens, previous)
+    return previous + (1 if chunk.text else 0)
 
 
 def static_fallback(req: RecipeRequest) -> Answered:
@@ -65,6 +179,8 @@ def to_record(
     answer = value.answer if value is not None else None
     first_byte_s = value.first_byte_s if value is not None else None
     status = value.status if value is not None and value.status is not None else result.status
+    marks = value.marks if value is not None else ()
+    timing = token_timing(start_s, end_s, marks) if marks else NO_TOKEN_TIMING
     return RequestRecord(
         request_id=planned.request_id,
         user=planned.user,
@@ -74,7 +190,7 @@ def to_record(
         first_byte_s=first_byte_s,
         end_s=end_s,
         latency_s=end_s - start_s,
-        ttft_s=None,
+        ttft_s=timing.ttft_s,
         outcome=result.outcome,
         status=status,
         error=result.error,
@@ -83,6 +199,9 @@ def to_record(
         breaker_state_at_start=result.breaker_state_at_start,
         prompt_tokens=answer.prompt_tokens if answer else None,
         output_tokens=answer.output_tokens if answer else None,
+        itl_s=timing.itl_s,
+        tpot_s=timing.tpot_s,
+        output_tps=timing.output_tps,
     )
 
 
@@ -169,7 +288,8 @@ async def drive_users_async(
                     planned, mode, ctx, due_s, functools.partial(call, planned)
                 )
             due_s = record.end_s
-            records.append(record)
+            if ctx.keep_records:
+                records.append(record)
         return records
 
     per_user = await asyncio.gather(*(user(u) for u in workload.by_user()))

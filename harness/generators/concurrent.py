@@ -7,18 +7,20 @@ import functools
 
 import aiohttp
 
-from harness.gemini import HttpRequest, Target, build_generate_request
-from harness.generators.base import PlannedRequest, RequestRecord, RunContext, Workload
+from harness.gemini import HttpRequest, Target
+from harness.generators.base import Load, PlannedRequest, RequestRecord, RunContext
 from harness.generators.common import (
     Answered,
     GeneratorOptions,
+    RequestCache,
     answered,
-    drive_users_async,
+    answered_stream,
     static_fallback,
 )
+from harness.generators.pacing import drive_load_async
 from harness.generators.sequential import new_session
 from harness.resilience.policy import CallResult
-from harness.transport import send_async, send_sync
+from harness.transport import send_async, send_async_stream, send_sync, send_sync_stream
 
 
 def new_client_session(concurrency: int) -> aiohttp.ClientSession:
@@ -34,13 +36,16 @@ class AsyncCaller:
         self.target = target
         self.options = options
         self.session = session
+        self._request = RequestCache(target, options)
 
     async def call(self, planned: PlannedRequest, ctx: RunContext) -> CallResult[Answered]:
-        req = build_generate_request(
-            self.target, planned.recipe_request, max_output_tokens=self.options.max_output_tokens
-        )
+        stream = self.options.stream
+        req = self._request(planned.recipe_request)
 
         async def attempt(timeout_s: float) -> Answered:
+            if stream:
+                resp = await send_async_stream(self.session, req, timeout_s, ctx.clock)
+                return answered_stream(resp)
             return answered(await send_async(self.session, req, timeout_s, ctx.clock))
 
         fallbacks = [functools.partial(self._secondary, req, ctx)] if self.options.secondary else []
@@ -52,6 +57,8 @@ class AsyncCaller:
         def blocking() -> Answered:
             with new_session() as session:
                 timeout_s = ctx.policy.config.attempt_timeout_s
+                if self.options.stream:
+                    return answered_stream(send_sync_stream(session, req, timeout_s, ctx.clock))
                 return answered(send_sync(session, req, timeout_s, ctx.clock))
 
         return await asyncio.to_thread(blocking)
@@ -70,14 +77,14 @@ class AsyncGenerator:
         self._target = target
         self._options = options
 
-    def run(self, workload: Workload, ctx: RunContext) -> list[RequestRecord]:
+    def run(self, workload: Load, ctx: RunContext) -> list[RequestRecord]:
         return asyncio.run(self.run_async(workload, ctx))
 
-    async def run_async(self, workload: Workload, ctx: RunContext) -> list[RequestRecord]:
+    async def run_async(self, workload: Load, ctx: RunContext) -> list[RequestRecord]:
         async with new_client_session(self.concurrency_cap) as session:
             caller = AsyncCaller(self._target, self._options, session)
             call = functools.partial(caller.call, ctx=ctx)
-            return await drive_users_async(workload, self.mode, self.concurrency_cap, ctx, call)
+            return await drive_load_async(workload, self.mode, self.concurrency_cap, ctx, call)
 
     def close(self) -> None:
         """Nothing to release: each run opens and closes its own session."""

@@ -18,14 +18,20 @@ from harness.errors import (
     UpstreamError,
     UpstreamTimeoutError,
 )
-from harness.gemini import Target, error_from_response, parse_generate_response
-from harness.generators.base import PlannedRequest, RequestRecord, RunContext, Workload
+from harness.gemini import (
+    Target,
+    answer_from_chunks,
+    error_from_response,
+    parse_generate_response,
+)
+from harness.generators.base import Load, PlannedRequest, RequestRecord, RunContext
 from harness.generators.common import (
     Answered,
     GeneratorOptions,
-    drive_users_async,
+    cumulative_tokens,
     static_fallback,
 )
+from harness.generators.pacing import drive_load_async
 from harness.recipes import RECIPE_SCHEMA, build_prompt
 from harness.resilience.policy import CallResult
 
@@ -83,6 +89,8 @@ class SdkGenerator:
             http_options=types.HttpOptions(timeout=max(1, int(timeout_s * 1000))),
         )
         prompt = build_prompt(planned.recipe_request)
+        if self._options.stream:
+            return await self._streamed(client, prompt, config, ctx)
         try:
             response = await client.aio.models.generate_content(
                 model=self._target.model, contents=prompt, config=config
@@ -93,6 +101,24 @@ class SdkGenerator:
         body = response.model_dump_json(exclude_none=True, by_alias=True).encode()
         return Answered(parse_generate_response(200, {}, body), 200, first_byte_s)
 
+    async def _streamed(self, client: Any, prompt: str, config: Any, ctx: RunContext) -> Answered:
+        """``generate_content_stream``: each chunk timestamped as the SDK yields it."""
+        events: list[dict[str, Any]] = []
+        marks: list[tuple[float, int]] = []
+        try:
+            stream = await client.aio.models.generate_content_stream(
+                model=self._target.model, contents=prompt, config=config
+            )
+            async for response in stream:
+                now_s = ctx.clock()
+                event = response.model_dump(mode="json", exclude_none=True, by_alias=True)
+                events.append(event)
+                marks.append((now_s, cumulative_tokens(event, marks[-1][1] if marks else 0)))
+        except Exception as exc:
+            raise _mapped(exc) from None
+        first_byte_s = marks[0][0] if marks else None
+        return Answered(answer_from_chunks(events), 200, first_byte_s, tuple(marks))
+
     async def _call(
         self, client: Any, planned: PlannedRequest, *, ctx: RunContext
     ) -> CallResult[Answered]:
@@ -102,14 +128,14 @@ class SdkGenerator:
         attempt = functools.partial(self._attempt, client, planned, ctx)
         return await ctx.policy.call_async(attempt, fallbacks=[static])
 
-    def run(self, workload: Workload, ctx: RunContext) -> list[RequestRecord]:
+    def run(self, workload: Load, ctx: RunContext) -> list[RequestRecord]:
         return asyncio.run(self._run(workload, ctx))
 
-    async def _run(self, workload: Workload, ctx: RunContext) -> list[RequestRecord]:
+    async def _run(self, workload: Load, ctx: RunContext) -> list[RequestRecord]:
         client = self._client()
         try:
             call = functools.partial(self._call, client, ctx=ctx)
-            return await drive_users_async(workload, self.mode, self.concurrency_cap, ctx, call)
+            return await drive_load_async(workload, self.mode, self.concurrency_cap, ctx, call)
         finally:
             await client.aio.aclose()
 

@@ -6,17 +6,21 @@ import functools
 
 import requests
 
-from harness.gemini import Target, build_generate_request
-from harness.generators.base import PlannedRequest, RequestRecord, RunContext, Workload
+from harness.gemini import Target
+from harness.generators.base import Load, PlannedRequest, RequestRecord, RunContext
 from harness.generators.common import (
     Answered,
     GeneratorOptions,
+    RequestCache,
     answered,
+    answered_stream,
     run_one_sync,
     static_fallback,
 )
+from harness.generators.pacing import drive_open_sync
+from harness.load import OpenLoad
 from harness.resilience.policy import CallResult
-from harness.transport import send_sync
+from harness.transport import send_sync, send_sync_stream
 
 
 class SyncCaller:
@@ -26,13 +30,15 @@ class SyncCaller:
         self.target = target
         self.options = options
         self.session = session
+        self._request = RequestCache(target, options)
 
     def call(self, planned: PlannedRequest, ctx: RunContext) -> CallResult[Answered]:
-        req = build_generate_request(
-            self.target, planned.recipe_request, max_output_tokens=self.options.max_output_tokens
-        )
+        stream = self.options.stream
+        req = self._request(planned.recipe_request)
 
         def attempt(timeout_s: float) -> Answered:
+            if stream:
+                return answered_stream(send_sync_stream(self.session, req, timeout_s, ctx.clock))
             return answered(send_sync(self.session, req, timeout_s, ctx.clock))
 
         def fallback() -> Answered:
@@ -59,15 +65,21 @@ class SequentialGenerator:
         self.concurrency_cap = 1
         self._caller = SyncCaller(target, options, new_session())
 
-    def run(self, workload: Workload, ctx: RunContext) -> list[RequestRecord]:
+    def _one(self, ctx: RunContext, planned: PlannedRequest, intended_s: float) -> RequestRecord:
+        call = functools.partial(self._caller.call, planned, ctx)
+        return run_one_sync(planned, self.mode, ctx, intended_s, call)
+
+    def run(self, workload: Load, ctx: RunContext) -> list[RequestRecord]:
+        if isinstance(workload, OpenLoad):
+            return drive_open_sync(workload, ctx, functools.partial(self._one, ctx))
         records: list[RequestRecord] = []
         # Users arrive together at t=0; request k of a user is due when its request k-1 ended.
         due_s = [0.0] * workload.users
         for planned in sorted(workload, key=lambda p: (p.sequence, p.user)):
-            call = functools.partial(self._caller.call, planned, ctx)
-            record = run_one_sync(planned, self.mode, ctx, due_s[planned.user], call)
+            record = self._one(ctx, planned, due_s[planned.user])
             due_s[planned.user] = record.end_s
-            records.append(record)
+            if ctx.keep_records:
+                records.append(record)
         return records
 
     def close(self) -> None:

@@ -9,9 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 from harness.gemini import Target
-from harness.generators.base import PlannedRequest, RequestRecord, RunContext, Workload
+from harness.generators.base import Load, PlannedRequest, RequestRecord, RunContext
 from harness.generators.common import GeneratorOptions, run_one_sync
+from harness.generators.pacing import drive_open_sync
 from harness.generators.sequential import SyncCaller, new_session
+from harness.load import OpenLoad
 
 
 class ThreadedGenerator:
@@ -37,18 +39,25 @@ class ThreadedGenerator:
             self._local.caller = caller
         return caller
 
+    def _one(self, ctx: RunContext, planned: PlannedRequest, intended_s: float) -> RequestRecord:
+        call = functools.partial(self._caller().call, planned, ctx)
+        return run_one_sync(planned, self.mode, ctx, intended_s, call)
+
     def _user(self, requests_of_user: list[PlannedRequest], ctx: RunContext) -> list[RequestRecord]:
         records: list[RequestRecord] = []
         due_s = 0.0  # users arrive at t=0; a later request is due when the previous one ended
         for planned in requests_of_user:
-            call = functools.partial(self._caller().call, planned, ctx)
-            record = run_one_sync(planned, self.mode, ctx, due_s, call)
+            record = self._one(ctx, planned, due_s)
             due_s = record.end_s
-            records.append(record)
+            if ctx.keep_records:
+                records.append(record)
         return records
 
-    def run(self, workload: Workload, ctx: RunContext) -> list[RequestRecord]:
+    def run(self, workload: Load, ctx: RunContext) -> list[RequestRecord]:
         with ThreadPoolExecutor(self.concurrency_cap, thread_name_prefix="harness") as pool:
+            if isinstance(workload, OpenLoad):
+                run_one = functools.partial(self._one, ctx)
+                return drive_open_sync(workload, ctx, run_one, executor=pool)
             futures = [pool.submit(self._user, user, ctx) for user in workload.by_user()]
             return [record for future in futures for record in future.result()]
 

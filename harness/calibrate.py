@@ -1,0 +1,181 @@
+"""The harness's own limits on this machine: how fast it can send, how well it times.
+
+Two figures, each against an embedded mock on loopback, measured with the async
+generator and no resilience layer:
+
+- ``max_rate_rps``: requests/s with a zero-latency mock (``rate_users`` users looping);
+- ``timing_error_s``: measured latency − injected latency at ``concurrency`` requests
+  in flight (median, p99, max), over warm connections (each user's second request;
+  the first, which also opens the connection, is reported as ``cold``).
+
+``python -m harness calibrate`` runs the full measure and saves it to
+``runs/calibration.json``; every results file carries a ``calibration`` block, which is
+that saved measure with its age, or (when there is none, or it is older than
+:data:`MAX_CACHE_AGE_S`) a quick ~2 s measure that is then saved for the next run::
+
+    block = calibration_block("auto", Path("runs/calibration.json"))
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from harness import metrics
+from harness.compare import CompareSpec, run_mode
+from harness.embedded import EmbeddedMock
+from harness.errors import ConfigError
+from harness.gemini import Target
+from harness.generators.base import Workload
+from harness.machine import machine_info
+from harness.resilience.config import preset
+
+CALIBRATION_PATH = Path("runs") / "calibration.json"
+MAX_CACHE_AGE_S = 7 * 24 * 3600.0
+CalibrationMode = Literal["auto", "cached", "quick", "off"]
+CALIBRATION_MODES: tuple[CalibrationMode, ...] = ("auto", "cached", "quick", "off")
+_KEY = "calibration-key"
+
+
+@dataclass(frozen=True)
+class CalibrationPlan:
+    """How hard to measure: ``full`` for ``calibrate``, ``quick`` (~2 s) for results files."""
+
+    kind: str
+    concurrency: int = 1000
+    latency_s: float = 0.5
+    rate_users: int = 64
+    rate_requests: int = 4000
+
+    def validate(self) -> None:
+        if self.concurrency < 1:
+            raise ConfigError(f"--concurrency: expected a positive integer, got {self.concurrency}")
+        if not 0 < self.latency_s <= 60:
+            raise ConfigError(f"--latency: expected 0 < seconds <= 60, got {self.latency_s}")
+        if self.rate_requests < self.rate_users:
+            raise ConfigError(f"--rate-requests: expected at least {self.rate_users}")
+
+
+QUICK = CalibrationPlan("quick", concurrency=200, latency_s=0.2, rate_users=32, rate_requests=600)
+
+
+def _spec() -> CompareSpec:
+    return CompareSpec(("async",), (1,), resilience=preset("none"))
+
+
+def measure_max_rate(url: str, users: int, requests: int) -> dict[str, Any]:
+    """Requests/s of the async generator: ``users`` users looping against ``url``."""
+    per_user = max(1, requests // users)
+    run = run_mode("async", Target(url, _KEY), Workload(users, per_user), users, _spec())
+    ok = sum(1 for r in run.records if r.outcome == "ok")
+    return {
+        "max_rate_rps": metrics.ratio(len(run.records), run.makespan_s),
+        "rate_users": users,
+        "rate_requests": len(run.records),
+        "rate_errors": len(run.records) - ok,
+        "cpu_s_per_request": metrics.ratio(float(run.resources["cpu_s"]), len(run.records)),
+    }
+
+
+def measure_timing_error(url: str, concurrency: int, latency_s: float) -> dict[str, Any]:
+    """measured − injected latency with ``concurrency`` requests in flight at once."""
+    workload = Workload(concurrency, 2)  # request 0 opens the connection, request 1 is warm
+    run = run_mode("async", Target(url, _KEY), workload, concurrency, _spec())
+    ok = [r for r in run.records if r.outcome == "ok"]
+    warm = [r.latency_s - latency_s for r in ok if r.request_id % 2 == 1]
+    cold = [r.latency_s - latency_s for r in ok if r.request_id % 2 == 0]
+    return {
+        "timing_concurrency": concurrency,
+        "injected_latency_s": latency_s,
+        "timing_error_s": _error_stats(warm),
+        "timing_error_cold_s": _error_stats(cold),
+        "timing_errors": len(run.records) - len(ok),
+        "peak_in_flight": run.resources.get("peak_in_flight"),
+    }
+
+
+def _error_stats(errors_s: list[float]) -> dict[str, float]:
+    values = metrics.percentiles(errors_s)
+    return {k: values[k] for k in ("p50", "p99", "max")} if values else {}
+
+
+def measure(plan: CalibrationPlan) -> dict[str, Any]:
+    """Run both measures, each on its own embedded mock; returns the calibration block."""
+    plan.validate()
+    started = time.perf_counter()
+    with EmbeddedMock({"latency": 0.0}) as mock:
+        rate = measure_max_rate(mock.url, plan.rate_users, plan.rate_requests)
+    with EmbeddedMock({"latency": plan.latency_s}) as mock:
+        timing = measure_timing_error(mock.url, plan.concurrency, plan.latency_s)
+    return {
+        "kind": plan.kind,
+        "measured_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "measured_unix_s": time.time(),
+        "machine": machine_info(),
+        "measure_s": round(time.perf_counter() - started, 3),
+        **rate,
+        **timing,
+    }
+
+
+def save(block: dict[str, Any], path: Path = CALIBRATION_PATH) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(block, indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+def load_cached(path: Path = CALIBRATION_PATH, now_s: float | None = None) -> dict[str, Any] | None:
+    """The saved measure with ``source: cached`` and its ``age_s``; None if absent or unreadable."""
+    try:
+        block = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(block, dict) or not isinstance(block.get("measured_unix_s"), int | float):
+        return None
+    now_s = time.time() if now_s is None else now_s
+    return {
+        **block,
+        "source": "cached",
+        "path": str(path),
+        "age_s": now_s - block["measured_unix_s"],
+    }
+
+
+def calibration_block(
+    mode: CalibrationMode, path: Path = CALIBRATION_PATH, max_age_s: float = MAX_CACHE_AGE_S
+) -> dict[str, Any] | None:
+    """What a results file carries: the cached measure, or a quick one (saved), or None (off).
+
+    ``auto``: cached when younger than ``max_age_s``, else quick; ``cached``: only the cache
+    (None when absent); ``quick``: always measure now.
+    """
+    if mode == "off":
+        return None
+    cached = load_cached(path) if mode != "quick" else None
+    if mode == "cached" or (cached is not None and cached["age_s"] <= max_age_s):
+        return cached
+    block = measure(QUICK)
+    save(block, path)
+    return {**block, "source": "measured", "path": str(path), "age_s": 0.0}
+
+
+def describe(block: dict[str, Any]) -> list[str]:
+    """Lines for the terminal: the harness's limits in words."""
+    warm = block.get("timing_error_s") or {}
+    cold = block.get("timing_error_cold_s") or {}
+    ms = 1000.0
+    return [
+        f"max request rate (async generator, zero-latency mock, {block['rate_users']} users): "
+        f"{block['max_rate_rps']:.0f} req/s ({block['rate_errors']} errors)",
+        f"timing error at {block['timing_concurrency']} in flight, "
+        f"{block['injected_latency_s']:g} s injected (warm connections): "
+        f"median {warm.get('p50', float('nan')) * ms:.2f} ms, "
+        f"p99 {warm.get('p99', float('nan')) * ms:.2f} ms, max {warm.get('max', float('nan')) * ms:.1f} ms",
+        f"  first request per connection (includes connect): median "
+        f"{cold.get('p50', float('nan')) * ms:.2f} ms, p99 {cold.get('p99', float('nan')) * ms:.2f} ms",
+        f"({block['timing_errors']} errors; measured in {block['measure_s']:.1f} s)",
+    ]
