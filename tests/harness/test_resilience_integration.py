@@ -93,7 +93,6 @@ class Run:
     generator: Generator
     ctx: RunContext
     cap: int
-    submitted: int = 0
     records: list[RequestRecord] = field(default_factory=list)
 
     @property
@@ -105,7 +104,6 @@ class Run:
         workload = Workload(users, requests_per_user)
         records = self.generator.run(workload, self.ctx)
         assert check_invariant(records, [p.request_id for p in workload]) == []
-        self.submitted += workload.total
         self.records += records
         return records
 
@@ -122,11 +120,13 @@ class Run:
         return self.policy.transitions
 
 
-def start_run(mode: str, mock: MockControl, config: ResilienceConfig, users: int) -> Run:
+def start_run(
+    mode: str, mock: MockControl, config: ResilienceConfig, users: int, secondary: bool = False
+) -> Run:
     """A generator on the mock and a fresh policy whose clock starts now (reset the mock first)."""
     cap = 1 if mode == "sequential" else users
     target = Target(mock.url, "test-key", "gemini-2.5-flash")
-    generator = REGISTRY[mode](target, GeneratorOptions(concurrency=cap))
+    generator = REGISTRY[mode](target, GeneratorOptions(cap, secondary=secondary))
     if mode == "sdk":  # its first run would import google.genai (over 1 s) on the run clock
         importlib.import_module("google.genai")
     mock.reset()
@@ -197,6 +197,7 @@ def test_breaker_opens_in_outage_fails_fast_and_closes_after_probes(
     # After the outage: half-open probes succeed and close it.
     run.paced(until=lambda: run.policy.breaker.state == "closed")
     check_cycle(run)
+    assert mock.settled_total() == len(run.policy.attempt_times_s)  # probes included
 
 
 def check_cycle(run: Run) -> None:
@@ -214,23 +215,6 @@ def check_cycle(run: Run) -> None:
     assert closed.reason == f"{PROBES}/{PROBES} probes succeeded"
     assert closed.time_s >= OUTAGE_END_S - 0.05
     assert attempts_between(run, half_open.time_s, closed.time_s) == PROBES
-
-
-@pytest.mark.parametrize("mode", MODES)
-def test_every_attempt_reached_the_mock_once_and_no_fast_fail_did(
-    mode: str, mock: MockControl, runs: list[Run]
-) -> None:
-    mock.configure(schedule=[f"outage:0.2-{OUTAGE_END_S}:503"])
-    run = start_run(mode, mock, BREAKER_ONLY, users=3)
-    runs.append(run)
-    run.paced(until=lambda: run.ctx.clock() > OUTAGE_END_S and len(run.transitions) >= 3)
-    run.paced(until=lambda: run.policy.breaker.state == "closed")
-    attempts = sum(r.attempts for r in run.records)
-    fast_fails = sum(is_fast_fail(r) for r in run.records)
-    assert fast_fails > 0
-    assert attempts == len(run.policy.attempt_times_s) == mock.settled_total()
-    assert len(run.policy.fast_fail_times_s) == fast_fails
-    check_cycle(run)
 
 
 # ---- 429: wait what the server asks, never hammer -----------------------------------------
@@ -404,3 +388,19 @@ def test_a_connection_reset_is_one_failed_attempt_at_once(
     }
     assert max(r.latency_s for r in records) < 0.5
     assert mock.settled_total() == 2  # no hidden re-send below the policy
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="harness/generators/concurrent.py AsyncCaller._secondary: the secondary fallback "
+    "sends to the same upstream without asking the breaker and without counting an attempt",
+)
+def test_the_secondary_path_does_not_bypass_the_open_breaker(
+    mock: MockControl, runs: list[Run]
+) -> None:
+    mock.configure(schedule=["outage:0-60:503"])
+    run = start_run("async", mock, BREAKER_ONLY, users=4, secondary=True)
+    runs.append(run)
+    records = run.batch(4, 10)
+    assert sum(is_fast_fail(r) for r in records) > 0
+    assert mock.total() == len(run.policy.attempt_times_s)
