@@ -89,15 +89,18 @@ async def test_stats_count_by_route_and_status_with_a_timeline(
 async def test_stats_see_requests_in_flight_now_and_at_peak(
     http: aiohttp.ClientSession, start_mock: StartMock
 ) -> None:
-    server = await start_mock(latency=0.3)
+    server = await start_mock(latency=1.0)
 
     async def call() -> None:
         async with http.post(server.url + GENERATE, json=BODY, headers=KEY):
             pass
 
     tasks = [asyncio.create_task(call()) for _ in range(5)]
-    await asyncio.sleep(0.15)
-    during = await get_json(http, f"{server.url}/_mock/stats")
+    for _ in range(40):
+        during = await get_json(http, f"{server.url}/_mock/stats")
+        if during["in_flight"] == 5:
+            break
+        await asyncio.sleep(0.02)
     await asyncio.gather(*tasks)
     after = await get_json(http, f"{server.url}/_mock/stats")
     assert during["in_flight"] == 5

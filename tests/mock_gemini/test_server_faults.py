@@ -24,9 +24,11 @@ RATE_REQUESTS = 200
 RATE_P = 0.3
 
 
-async def outcome(http: aiohttp.ClientSession, url: str) -> str:
+async def outcome(
+    http: aiohttp.ClientSession, url: str, gives_up_s: float = CLIENT_GIVES_UP_S
+) -> str:
     """What one request saw: an HTTP status, "safety", "malformed", "stream_error", ..."""
-    timeout = aiohttp.ClientTimeout(total=CLIENT_GIVES_UP_S)
+    timeout = aiohttp.ClientTimeout(total=gives_up_s)
     try:
         async with http.post(url, json=BODY, headers=KEY, timeout=timeout) as response:
             raw = await response.read()
@@ -71,15 +73,16 @@ FAULT_CASES = [
 async def test_each_fault_fires_at_its_configured_rate(
     http: aiohttp.ClientSession, start_mock: StartMock, kind: str, path: str
 ) -> None:
-    server = await start_mock(faults={kind: RATE_P}, seed=11)
+    # A hang ends in a 504 after hang_max_s, so a slow machine cannot pass for a hang.
+    server = await start_mock(faults={kind: RATE_P}, seed=11, hang_max_s=0.2)
     gate = asyncio.Semaphore(50)
 
     async def one() -> str:
         async with gate:
-            return await outcome(http, server.url + path)
+            return await outcome(http, server.url + path, gives_up_s=30)
 
     seen = await asyncio.gather(*(one() for _ in range(RATE_REQUESTS)))
-    fired = seen.count(kind)
+    fired = seen.count("504" if kind == "hang" else kind)
     assert seen.count("ok") + fired == RATE_REQUESTS, sorted(set(seen))
     # Binomial(200, 0.3): mean 60, sd 6.5; ±4 sd.
     assert 34 <= fired <= 86
@@ -143,7 +146,7 @@ async def test_hang_is_bounded_by_hang_max_s(
     started = time.monotonic()
     async with http.post(server.url + GENERATE, json=BODY, headers=KEY) as response:
         assert response.status == 504
-    assert 0.09 <= time.monotonic() - started < CLIENT_GIVES_UP_S
+    assert 0.09 <= time.monotonic() - started < 1.0
 
 
 async def test_stream_error_sends_chunks_then_an_error_event(

@@ -89,12 +89,13 @@ async def test_reset_refills_the_quota(http: aiohttp.ClientSession, start_mock: 
 
 async def poll_statuses(
     http: aiohttp.ClientSession, url: str, until_s: float
-) -> list[tuple[float, int]]:
-    """(elapsed, status) every 40 ms until ``until_s`` after the first request."""
+) -> list[tuple[float, float, int]]:
+    """(sent, answered, status) every 40 ms until ``until_s`` after the first request."""
     started = time.monotonic()
-    seen: list[tuple[float, int]] = []
-    while (elapsed := time.monotonic() - started) < until_s:
-        seen.append((elapsed, (await post(http, url))[0]))
+    seen: list[tuple[float, float, int]] = []
+    while (sent := time.monotonic() - started) < until_s:
+        status = (await post(http, url))[0]
+        seen.append((sent, time.monotonic() - started, status))
         await asyncio.sleep(0.04)
     return seen
 
@@ -106,10 +107,10 @@ async def test_outage_window_turns_failures_on_and_off(
     async with http.post(server.url + "/_mock/reset"):  # schedule clock starts now
         pass
     seen = await poll_statuses(http, server.url, 1.1)
-    margin_s = 0.06
-    before = {s for t, s in seen if t < 0.3 - margin_s}
-    during = {s for t, s in seen if 0.3 + margin_s < t < 0.8 - margin_s}
-    after = {s for t, s in seen if t > 0.8 + margin_s}
+    # Judge only requests wholly inside a phase (the reset reply adds a few ms).
+    before = {status for _, answered, status in seen if answered < 0.25}
+    during = {status for sent, answered, status in seen if sent > 0.3 and answered < 0.75}
+    after = {status for sent, _, status in seen if sent > 0.8}
     assert (before, during, after) == ({200}, {503}, {200})
 
 
@@ -144,17 +145,16 @@ async def test_capacity_queues_requests_so_latency_grows(
         return time.monotonic() - started
 
     finish_times = sorted(await asyncio.gather(*(timed() for _ in range(6))))
-    # Three waves of two: about 0.1, 0.2 and 0.3 s.
-    for wave, expected in enumerate((0.1, 0.2, 0.3)):
-        pair = finish_times[2 * wave : 2 * wave + 2]
-        assert pair == pytest.approx([expected, expected], abs=0.06)
+    # Three waves of two, about 0.1, 0.2 and 0.3 s; without the cap all would take 0.1 s.
+    assert finish_times[1] >= 0.09 and finish_times[3] >= 0.19 and finish_times[5] >= 0.29
+    assert finish_times[5] < 0.3 + 0.5
     assert server.stats()["peak_in_flight"] == 6
 
 
 async def test_capacity_full_queue_is_503_overloaded(
     http: aiohttp.ClientSession, start_mock: StartMock, gemini: Any
 ) -> None:
-    server = await start_mock(latency=0.2, max_concurrency=1, max_queue=1)
+    server = await start_mock(latency=0.5, max_concurrency=1, max_queue=1)
     results = await asyncio.gather(*(post(http, server.url) for _ in range(4)))
     statuses = sorted(status for status, _ in results)
     assert statuses == [200, 200, 503, 503]
@@ -172,7 +172,10 @@ async def test_client_giving_up_frees_its_queue_place(
         timeout = aiohttp.ClientTimeout(total=0.05)
         async with http.post(server.url + GENERATE, json=BODY, headers=KEY, timeout=timeout):
             pass
-    await asyncio.sleep(0.05)
+    for _ in range(50):  # the disconnect reaches the server soon after
+        if server.stats()["capacity"]["queued"] == 0:
+            break
+        await asyncio.sleep(0.02)
     assert server.stats()["capacity"]["queued"] == 0
     assert (await post(http, server.url))[0] == 200  # waits its turn, not refused
     assert (await first)[0] == 200

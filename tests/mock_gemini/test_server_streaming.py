@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
-import pytest
 
 from mock_gemini.app import RunningServer
 
@@ -87,7 +86,7 @@ async def test_stream_chunks_arrive_at_the_planned_pace(
     async with http.post(f"{server.url}{BASE}:generateContent", json=BODY, headers=KEY) as r:
         total_tokens = (await r.json())["usageMetadata"]["candidatesTokenCount"]
     expected_end = 0.2 + total_tokens / 400
-    assert arrivals[-1] == pytest.approx(expected_end, abs=0.25)
+    assert expected_end - 0.05 <= arrivals[-1] <= expected_end + 0.5  # a busy machine is late
     assert len(arrivals) > 3  # chunks were written apart, not in one piece
 
 
@@ -100,7 +99,7 @@ async def test_non_streamed_answer_waits_the_whole_plan(
         usage = (await r.json())["usageMetadata"]
     elapsed = time.monotonic() - started
     expected = 0.1 + (usage["candidatesTokenCount"] + 100) / 1000
-    assert elapsed == pytest.approx(expected, abs=0.1)
+    assert expected - 0.02 <= elapsed <= expected + 0.4
     assert usage["thoughtsTokenCount"] == 100
     assert usage["totalTokenCount"] == (
         usage["promptTokenCount"] + usage["candidatesTokenCount"] + usage["thoughtsTokenCount"]
@@ -114,4 +113,4 @@ async def test_brownout_multiplies_the_latency(
     started = time.monotonic()
     async with http.post(f"{server.url}{BASE}:generateContent", json=BODY, headers=KEY) as r:
         assert r.status == 200
-    assert time.monotonic() - started == pytest.approx(0.3, abs=0.08)
+    assert 0.29 <= time.monotonic() - started <= 0.7
