@@ -2,7 +2,7 @@
 
 catalogue = Catalogue(extra_models=["my-model"])
 catalogue.get("gemini-2.5-flash")["supportedGenerationMethods"]
-catalogue.page(page_size=2, page_token=None)   # ([Model, Model], "next-token")
+catalogue.page(page_size="2", page_token=None)   # ([Model, Model], "next-token")
 """
 
 from __future__ import annotations

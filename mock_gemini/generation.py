@@ -3,7 +3,8 @@
 One function serves generateContent, both streamGenerateContent forms and the OpenAI chat
 route; the ``Shaper`` builds the JSON objects and the ``Framing`` frames them::
 
-    response = await serve_generation(state, request, job_input, GEMINI_SHAPER_FACTORY, SSE)
+    shaper = GeminiShaper("gemini-2.5-flash", state.response_id())
+    response = await serve_generation(state, request, gen, key, "gemini-2.5-flash", shaper, SSE)
 """
 
 from __future__ import annotations
