@@ -9,87 +9,32 @@ neither the GIL nor the CPU and memory figures with the generators being measure
 
 from __future__ import annotations
 
-import subprocess
+import re
 import sys
 import tempfile
-import threading
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
+from harness.child import ChildServer
 from harness.errors import ConfigError
 
-_PREFIX = "mock_gemini listening on "
+_READY = re.compile(r"^mock_gemini listening on (?P<url>http://\S+)$")
 
 
-class EmbeddedMock:
-    """A mock server process; ``url`` is known once the context is entered."""
+class EmbeddedMock(ChildServer):
+    """A mock server process with these settings; ``url`` is known once the block is entered."""
 
     def __init__(self, config: Mapping[str, Any] | None = None, startup_timeout_s: float = 20.0):
-        self._config = dict(config or {})
-        self._args = [sys.executable, "-m", "mock_gemini", "--host", "127.0.0.1", "--port", "0"]
-        self._timeout_s = startup_timeout_s
-        self._proc: subprocess.Popen[str] | None = None
-        self.url = ""
-
-    def __enter__(self) -> EmbeddedMock:
         self._dir = tempfile.TemporaryDirectory(prefix="harness-mock-")
-        config_path = write_mock_toml(self._config, Path(self._dir.name) / "mock.toml")
-        # stderr goes to a file: a pipe nobody drains could block the child.
-        self._stderr = tempfile.TemporaryFile(mode="w+")
-        self._proc = subprocess.Popen(
-            [*self._args, "--config", str(config_path)],
-            stdout=subprocess.PIPE,
-            stderr=self._stderr,
-            text=True,
-        )
-        line = self._first_line(self._proc)
-        if not line.startswith(_PREFIX):
-            self.stop()
-            raise ConfigError(f"embedded mock did not start: {line.strip() or 'no output'}")
-        self.url = line[len(_PREFIX) :].strip()
-        return self
+        config_path = write_mock_toml(dict(config or {}), Path(self._dir.name) / "mock.toml")
+        command = [sys.executable, "-m", "mock_gemini", "--host", "127.0.0.1", "--port", "0"]
+        command += ["--config", str(config_path)]
+        super().__init__(command, _READY, "embedded mock", startup_timeout_s)
 
-    def _first_line(self, proc: subprocess.Popen[str]) -> str:
-        stdout = proc.stdout
-        assert stdout is not None
-        box: list[str] = []
-        reader = threading.Thread(target=lambda: box.append(stdout.readline()), daemon=True)
-        reader.start()
-        reader.join(self._timeout_s)
-        if box and box[0]:
-            return box[0]
-        proc.kill()
-        proc.wait()
-        self._stderr.seek(0)
-        err = self._stderr.read().strip().splitlines()
-        return err[-1] if err else ""
-
-    def stop(self) -> None:
-        """Terminate the process (kill after 5 s), wait for it, remove its files. Idempotent."""
-        proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        if proc.stdout is not None:
-            proc.stdout.close()
-        self._stderr.close()
+    def close(self) -> None:
+        super().close()
         self._dir.cleanup()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def write_mock_toml(config: Mapping[str, Any], path: Path) -> Path:
