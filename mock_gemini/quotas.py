@@ -23,9 +23,10 @@ DAY_S = 86_400.0
 # rounding (t + 60 - now + now can land one ulp short of t + 60).
 _EXPIRY_SLACK_S = 1e-9
 
-RPM_QUOTA_ID = "GenerateRequestsPerMinutePerProjectPerModel"
-TPM_QUOTA_ID = "GenerateContentInputTokensPerModelPerMinute"
-RPD_QUOTA_ID = "GenerateRequestsPerDayPerProjectPerModel"
+# Real ids carry the tier as a suffix; the mock presents itself as the free tier.
+RPM_QUOTA_ID = "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"
+TPM_QUOTA_ID = "GenerateContentInputTokensPerModelPerMinute-FreeTier"
+RPD_QUOTA_ID = "GenerateRequestsPerDayPerProjectPerModel-FreeTier"
 REQUESTS_METRIC = "generativelanguage.googleapis.com/generate_content_requests"
 INPUT_TOKENS_METRIC = "generativelanguage.googleapis.com/generate_content_input_token_count"
 

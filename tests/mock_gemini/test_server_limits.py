@@ -55,7 +55,7 @@ async def test_rpm_quota_answers_429_with_an_honest_retry_delay(
     assert 60 - elapsed - 0.5 <= delay_s <= 60.001
     assert error["message"].endswith(f"Please retry in {retry['retryDelay']}.")
     violation = error["details"][0]["violations"][0]
-    assert violation["quotaId"] == "GenerateRequestsPerMinutePerProjectPerModel"
+    assert violation["quotaId"] == "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"
     assert violation["quotaDimensions"]["model"] == "gemini-2.5-flash"
     assert (violation["quotaValue"], error["status"]) == ("2", "RESOURCE_EXHAUSTED")
 
