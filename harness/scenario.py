@@ -12,6 +12,7 @@ A scenario file has a one-line ``description`` and the tables ``[workload]``,
 from __future__ import annotations
 
 import copy
+import math
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from harness.cli_common import DEFAULT_MOCK_LATENCY_S
 from harness.compare import CompareSpec
 from harness.errors import ConfigError
 from harness.generators import REGISTRY
+from harness.load import Arrival, OpenLoad, parse_arrival
 from harness.resilience.config import ResilienceConfig
 from harness.runner import OutputOptions, RunPlan
 from harness.targets import TargetKind, TargetSpec
@@ -29,11 +31,12 @@ from mock_gemini.config import MockConfig, MockConfigError
 
 # The keys of each table this module checks itself; [mock] and [resilience] are checked
 # by the readers they belong to (MockConfig.from_mapping, ResilienceConfig.from_mapping).
+OPEN_LOOP_KEYS = ("rate_rps", "arrival", "requests", "duration_s", "max_in_flight")
 KEYS: Mapping[str, tuple[str, ...]] = {
-    "workload": ("users", "requests_per_user", "repetitions", "max_output_tokens"),
-    "designs": ("modes", "workers", "concurrency", "seed_limits", "secondary"),
+    "workload": ("users", "requests_per_user", "repetitions", "max_output_tokens", *OPEN_LOOP_KEYS),
+    "designs": ("modes", "workers", "concurrency", "seed_limits", "secondary", "stream"),
     "target": ("kind", "base_url", "model", "api_version"),
-    "output": ("report",),
+    "output": ("report", "raw_records"),
 }
 TOP_LEVEL = ("description", "workload", "designs", "mock", "target", "resilience", "output")
 TARGET_KINDS: tuple[TargetKind, ...] = ("mock", "base-url", "gemini")
@@ -162,7 +165,7 @@ class Checker:
         self.known(table, "", TOP_LEVEL)
         sections = {name: self.section(table, name) for name in (*KEYS, "mock", "resilience")}
         target = self.target(sections["target"])
-        spec = self.spec(sections["workload"], sections["designs"], sections["resilience"])
+        spec = self.spec(sections)
         return Scenario(
             path=self.path,
             description=self.description(table.get("description", "")),
@@ -202,6 +205,15 @@ class Checker:
 
     def optional_integer(self, table: Mapping[str, Any], section: str, key: str) -> int | None:
         return self.integer(table, section, key, 1) if key in table else None
+
+    def optional_number(self, table: Mapping[str, Any], section: str, key: str) -> float | None:
+        if key not in table:
+            return None
+        value = table[key]
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not (number and math.isfinite(value) and value > 0):
+            raise self.fail(f"{section}.{key}", "a positive number", value)
+        return float(value)
 
     def boolean(self, table: Mapping[str, Any], section: str, key: str, default: bool) -> bool:
         value = table.get(key, default)
@@ -243,20 +255,61 @@ class Checker:
 
     # -- sections --
 
-    def spec(
-        self, workload: Mapping[str, Any], designs: Mapping[str, Any], resilience: dict[str, Any]
-    ) -> CompareSpec:
+    def open_load(self, workload: Mapping[str, Any]) -> OpenLoad | None:
+        """Open-loop arrivals when ``rate_rps`` is given (then no users, requests_per_user)."""
+        given = [key for key in OPEN_LOOP_KEYS if key in workload]
+        if not given:
+            return None
+        if "rate_rps" not in workload:
+            raise self.fail(
+                f"workload.{given[0]}", "workload.rate_rps beside it", workload[given[0]]
+            )
+        for key in ("users", "requests_per_user"):
+            if key in workload:
+                raise self.fail(
+                    f"workload.{key}", "no closed-loop key with rate_rps", workload[key]
+                )
+        if "requests" not in workload and "duration_s" not in workload:
+            expected = "workload.requests or workload.duration_s beside it"
+            raise self.fail("workload.rate_rps", expected, workload["rate_rps"])
+        return OpenLoad(
+            rate_rps=self.optional_number(workload, "workload", "rate_rps") or 1.0,
+            arrival=self.arrival(workload.get("arrival", "poisson")),
+            requests=self.optional_integer(workload, "workload", "requests"),
+            duration_s=self.optional_number(workload, "workload", "duration_s"),
+            max_in_flight=self.optional_integer(workload, "workload", "max_in_flight"),
+        )
+
+    def arrival(self, value: Any) -> Arrival:
+        expected = "'constant', 'poisson' or 'gamma:cv=C'"
+        if not isinstance(value, str):
+            raise self.fail("workload.arrival", expected, value)
+        try:
+            return parse_arrival(value)
+        except ConfigError:
+            raise self.fail("workload.arrival", expected, value) from None
+
+    def spec(self, sections: Mapping[str, dict[str, Any]]) -> CompareSpec:
+        workload, designs = sections["workload"], sections["designs"]
+        resilience = ResilienceConfig.from_mapping(
+            sections["resilience"], f"{self.path}: [resilience]"
+        )
+        open_load = self.open_load(workload)
+        users = (open_load.users or 1,) if open_load else self.users(workload.get("users", 20))
         spec = CompareSpec(
             modes=self.modes(designs.get("modes", list(DEFAULT_MODES))),
-            users=self.users(workload.get("users", 20)),
+            users=users,
             requests_per_user=self.integer(workload, "workload", "requests_per_user", 1),
             workers=self.optional_integer(designs, "designs", "workers"),
             concurrency=self.optional_integer(designs, "designs", "concurrency"),
             seed_limits=self.boolean(designs, "designs", "seed_limits", False),
             repetitions=self.integer(workload, "workload", "repetitions", 1),
-            resilience=ResilienceConfig.from_mapping(resilience, f"{self.path}: [resilience]"),
+            resilience=resilience,
             max_output_tokens=self.integer(workload, "workload", "max_output_tokens", 2048),
             secondary=self.boolean(designs, "designs", "secondary", False),
+            stream=self.boolean(designs, "designs", "stream", False),
+            open_load=open_load,
+            raw_records=self.boolean(sections["output"], "output", "raw_records", True),
         )
         spec.validate()
         return spec
