@@ -221,3 +221,75 @@ def test_malformed_sets_are_config_errors(tmp_path: Path, item: str, needle: str
 def test_an_error_from_a_set_value_says_so(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"workload\.users \(from --set\): expected"):
         load_scenario(_write(tmp_path, FULL), ["workload.users=-1"])
+
+
+OPEN_LOOP = """\
+[workload]
+rate_rps = 8.0
+arrival = "gamma:cv=2"
+duration_s = 14
+max_in_flight = 20
+
+[designs]
+stream = true
+
+[output]
+raw_records = false
+"""
+
+
+def test_rate_rps_makes_an_open_loop_run(tmp_path: Path) -> None:
+    spec = load_scenario(_write(tmp_path, OPEN_LOOP)).spec
+    load = spec.open_load
+    assert load is not None
+    assert (load.rate_rps, load.arrival.describe(), load.duration_s) == (8.0, "gamma:cv=2", 14.0)
+    assert (load.requests, load.max_in_flight) == (None, 20)
+    assert spec.stream is True and spec.raw_records is False
+
+
+def test_without_rate_rps_the_run_is_closed_loop(tmp_path: Path) -> None:
+    spec = load_scenario(_write(tmp_path, "[workload]\nusers = 3\n")).spec
+    assert spec.open_load is None and spec.users == (3,)
+
+
+BAD_OPEN_LOOP = [
+    pytest.param(
+        "[workload]\nrate_rps = 5\n", "workload.rate_rps", "workload.requests or", id="unbounded"
+    ),
+    pytest.param(
+        "[workload]\nrequests = 5\n",
+        "workload.requests",
+        "rate_rps beside it",
+        id="requests-without-rate",
+    ),
+    pytest.param(
+        "[workload]\nrate_rps = 5\nrequests = 5\nusers = 3\n",
+        "workload.users",
+        "no closed-loop key",
+        id="users-with-rate",
+    ),
+    pytest.param(
+        "[workload]\nrate_rps = 0\nrequests = 5\n",
+        "workload.rate_rps",
+        "a positive number",
+        id="zero-rate",
+    ),
+    pytest.param(
+        '[workload]\nrate_rps = 5\nrequests = 5\narrival = "burst"\n',
+        "workload.arrival",
+        "'poisson'",
+        id="unknown-arrival",
+    ),
+    pytest.param("[designs]\nstream = 1\n", "designs.stream", "true or false", id="bad-stream"),
+]
+
+
+@pytest.mark.parametrize(("text", "key", "expected"), BAD_OPEN_LOOP)
+def test_bad_open_loop_settings_name_the_key(
+    tmp_path: Path, text: str, key: str, expected: str
+) -> None:
+    path = _write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_scenario(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: {key}: ") and expected in message
