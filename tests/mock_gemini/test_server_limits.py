@@ -75,7 +75,7 @@ async def test_tpm_quota_counts_input_tokens(
     assert statuses == [200, 200, 429]
     _, body = await post(http, server.url)
     violation = body["error"]["details"][0]["violations"][0]
-    assert violation["quotaId"] == "GenerateContentInputTokensPerModelPerMinute"
+    assert violation["quotaId"] == "GenerateContentInputTokensPerModelPerMinute-FreeTier"
 
 
 async def test_reset_refills_the_quota(http: aiohttp.ClientSession, start_mock: StartMock) -> None:
