@@ -153,7 +153,11 @@ def recovery(mode: str, mock: Mock, args: argparse.Namespace) -> dict[str, Any]:
         "to_close_s": closed[0] - end_s if closed else None,
         "upstream_share": upstream / len(during) if during else None,
         "fast_fails": sum(is_fast_fail(r) for r in records),
+        "transitions": [f"{t.time_s:.3f} {t.from_state}->{t.to_state} ({t.reason})" for t in moves],
     }
+
+
+RECOVERY_FIGURES = ("to_open_s", "to_close_s", "upstream_share", "fast_fails")
 
 
 def median_of(rows: list[dict[str, Any]], key: str) -> float | None:
@@ -163,7 +167,7 @@ def median_of(rows: list[dict[str, Any]], key: str) -> float | None:
 
 def measure(mode: str, mock: Mock, args: argparse.Namespace) -> dict[str, Any]:
     reps = [recovery(mode, mock, args) for _ in range(args.reps)]
-    summary = {key: median_of(reps, key) for key in reps[0]}
+    summary = {key: median_of(reps, key) for key in RECOVERY_FIGURES}
     return {"amplification": amplification(mode, mock), "fast_fail": fast_fail(mode, mock),
             "recovery": summary, "recovery_reps": reps}  # fmt: skip
 
