@@ -163,19 +163,22 @@ def calibration_block(
     return {**block, "source": "measured", "path": str(path), "age_s": 0.0}
 
 
+def _ms(stats: dict[str, Any], key: str) -> str:
+    value = stats.get(key)
+    return "–" if value is None else f"{value * 1000:.2f}"
+
+
 def describe(block: dict[str, Any]) -> list[str]:
     """Lines for the terminal: the harness's limits in words."""
     warm = block.get("timing_error_s") or {}
     cold = block.get("timing_error_cold_s") or {}
-    ms = 1000.0
     return [
         f"max request rate (async generator, zero-latency mock, {block['rate_users']} users): "
         f"{block['max_rate_rps']:.0f} req/s ({block['rate_errors']} errors)",
         f"timing error at {block['timing_concurrency']} in flight, "
         f"{block['injected_latency_s']:g} s injected (warm connections): "
-        f"median {warm.get('p50', float('nan')) * ms:.2f} ms, "
-        f"p99 {warm.get('p99', float('nan')) * ms:.2f} ms, max {warm.get('max', float('nan')) * ms:.1f} ms",
-        f"  first request per connection (includes connect): median "
-        f"{cold.get('p50', float('nan')) * ms:.2f} ms, p99 {cold.get('p99', float('nan')) * ms:.2f} ms",
+        f"median {_ms(warm, 'p50')} ms, p99 {_ms(warm, 'p99')} ms, max {_ms(warm, 'max')} ms",
+        f"  first request per connection (includes connect): median {_ms(cold, 'p50')} ms, "
+        f"p99 {_ms(cold, 'p99')} ms",
         f"({block['timing_errors']} errors; measured in {block['measure_s']:.1f} s)",
     ]

@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
+from harness.calibrate import CALIBRATION_MODES
 from harness.cli_common import (
     add_output_arguments,
     add_resilience_arguments,
@@ -17,6 +18,7 @@ from harness.cli_common import (
 from harness.compare import CompareSpec
 from harness.errors import ConfigError
 from harness.generators import DEFAULT_MODES, REGISTRY
+from harness.load import OpenLoad, parse_arrival
 from harness.runner import OutputOptions, RunPlan, execute, finish
 
 
@@ -32,9 +34,65 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                       help="the seed's own caps: semaphore 3, 5 worker threads")  # fmt: skip
     load.add_argument("--repetitions", type=int, default=1, help="runs of each design")
     load.add_argument("--max-output-tokens", type=int, default=2048)
+    add_scale_arguments(parser)
     add_target_arguments(parser)
     add_resilience_arguments(parser)
     add_output_arguments(parser)
+
+
+def add_scale_arguments(parser: argparse.ArgumentParser) -> None:
+    """Streaming, open-loop arrivals, bounded-memory summaries, calibration (docs/scale.md)."""
+    group = parser.add_argument_group("streaming, open loop and scale (see docs/scale.md)")
+    add = group.add_argument
+    add(
+        "--stream",
+        action="store_true",
+        help="streamGenerateContent?alt=sse: records get TTFT, ITL, TPOT, output tokens/s",
+    )
+    add("--rate", type=float, metavar="R", help="open loop: R requests/s whatever the answers")
+    add(
+        "--arrival",
+        default="poisson",
+        metavar="KIND",
+        help="open loop: constant | poisson | gamma:cv=C (default poisson)",
+    )
+    add("--duration", type=float, metavar="S", help="open loop: send for S seconds")
+    add("--requests", type=int, metavar="N", help="open loop: send N requests")
+    add("--max-in-flight", type=int, metavar="M", help="open loop: at most M in flight")
+    add("--arrival-seed", type=int, default=0, metavar="N", help="open loop: schedule seed")
+    add(
+        "--lag-warn-ms",
+        type=float,
+        default=10.0,
+        metavar="MS",
+        help="a request leaving later than this is late; warn above 1%% late (default 10)",
+    )
+    add(
+        "--no-raw-records",
+        action="store_true",
+        help="keep HDR histograms and counters only (bounded memory for long runs)",
+    )
+    add("--calibration", choices=CALIBRATION_MODES, default="auto",
+        help="the results file's calibration block: auto (cached, else a quick measure), "
+             "cached, quick, off")  # fmt: skip
+
+
+def open_load(ns: argparse.Namespace) -> OpenLoad | None:
+    """The open-loop schedule the flags ask for; None without --rate."""
+    if ns.rate is None:
+        stray = [f for f in ("duration", "requests", "max_in_flight") if getattr(ns, f) is not None]
+        if stray:
+            flag = "--" + stray[0].replace("_", "-")
+            raise ConfigError(f"{flag}: only meaningful with --rate R (open loop)")
+        return None
+    return OpenLoad(
+        rate_rps=ns.rate,
+        arrival=parse_arrival(ns.arrival),
+        requests=ns.requests,
+        duration_s=ns.duration,
+        max_in_flight=ns.max_in_flight,
+        seed=ns.arrival_seed,
+    )
 
 
 def output_options(ns: argparse.Namespace) -> OutputOptions:
@@ -53,7 +111,8 @@ def plan_from_args(ns: argparse.Namespace, argv: Sequence[str], users: Sequence[
     tspec = target_spec(ns)
     mock = mock_config(ns) if tspec.kind == "mock" else None
     spec = compare_spec(ns, users)
-    return RunPlan(ns.command, list(argv), spec, tspec, mock, output_options(ns))
+    output = output_options(ns)
+    return RunPlan(ns.command, list(argv), spec, tspec, mock, output, calibration=ns.calibration)
 
 
 def compare_spec(ns: argparse.Namespace, users: Sequence[int]) -> CompareSpec:
@@ -71,9 +130,19 @@ def compare_spec(ns: argparse.Namespace, users: Sequence[int]) -> CompareSpec:
         resilience=resilience_config(ns),
         max_output_tokens=ns.max_output_tokens,
         secondary=ns.secondary,
+        stream=ns.stream,
+        open_load=open_load(ns),
+        raw_records=not ns.no_raw_records,
+        late_threshold_s=_late_threshold_s(ns.lag_warn_ms),
     )
     spec.validate()
     return spec
+
+
+def _late_threshold_s(milliseconds: float) -> float:
+    if not milliseconds >= 0:
+        raise ConfigError(f"--lag-warn-ms: expected a number >= 0, got {milliseconds}")
+    return milliseconds / 1000.0
 
 
 def main(ns: argparse.Namespace, argv: list[str]) -> int:

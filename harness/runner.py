@@ -9,16 +9,27 @@ from __future__ import annotations
 import json
 import sys
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rich.table import Table
+
 from harness import metrics, results
-from harness.compare import CompareSpec, ModeRun, concurrency_cap, run_mode, verdict
+from harness.calibrate import CalibrationMode, calibration_block
+from harness.compare import (
+    CompareSpec,
+    ModeRun,
+    concurrency_cap,
+    open_file_need,
+    raise_open_file_limit,
+    run_mode,
+    verdict,
+)
 from harness.console import ModeProgress, comparison_tables, progress_bar, stdout_console
 from harness.gemini import Target
-from harness.generators.base import Workload
+from harness.generators.base import Load, Workload
 from harness.logs import configure_logging
 from harness.targets import TargetSpec, open_target
 from mock_gemini.config import MockConfig
@@ -47,6 +58,7 @@ class RunPlan:
     mock: MockConfig | None
     output: OutputOptions
     scenario: dict[str, Any] | None = None
+    calibration: CalibrationMode = "auto"  # see harness.calibrate.calibration_block
 
 
 def service_time_s(target: TargetSpec, mock: MockConfig | None) -> float | None:
@@ -62,14 +74,16 @@ def execute(plan: RunPlan) -> tuple[dict[str, Any], Path]:
     """Run every (users, repetition, mode), then write and return the results file."""
     spec, tspec, mock, out = plan.spec, plan.target, plan.mock, plan.output
     configure_logging(out.verbose, out.log_json)
+    raise_open_file_limit(open_file_need(_largest_cap(spec)))
+    calibration = calibration_block(plan.calibration)
     runs: list[ModeRun] = []
     show = out.progress and not out.json and sys.stderr.isatty()
     with open_target(tspec, mock) as target, progress_bar(show) as progress:
         configure_logging(out.verbose, out.log_json, secrets=[target.api_key])
         fresh = tspec.kind == "mock"
-        for users in spec.users:
+        for load in _loads(spec):
             for rep in range(spec.repetitions):
-                runs += _one_round(target, spec, users, rep, progress, fresh)
+                runs += _one_round(target, spec, load, rep, progress, fresh)
         url = target.base_url
         secret = target.api_key
     s_time = service_time_s(tspec, mock) or _measured_service_time(runs)
@@ -82,12 +96,17 @@ def execute(plan: RunPlan) -> tuple[dict[str, Any], Path]:
         "seed_limits": spec.seed_limits,
         "service_time_s": s_time,
         "scenario": plan.scenario,
+        "stream": spec.stream,
+        "open_loop": spec.open_load.describe() if spec.open_load else None,
+        "raw_records": spec.raw_records,
     }
     data = results.new_results([plan.command, *plan.argv], config)
+    data["calibration"] = calibration
     for run in runs:
+        rpu = spec.requests_per_user if spec.open_load is None else 1
         results.add_run(
-            data, mode=run.mode, users=run.users, requests_per_user=spec.requests_per_user,
-            repetition=run.repetition, concurrency_cap=run.cap, summary=run.summary(s_time),
+            data, mode=run.mode, users=run.users, requests_per_user=rpu,
+            repetition=run.repetition, concurrency_cap=run.cap, summary=_summary(run, spec, s_time),
             records=run.records, transitions=run.transitions(), timeline=run.timeline(),
         )  # fmt: skip
     data["comparison"] = metrics.speedups(data["runs"])
@@ -96,18 +115,42 @@ def execute(plan: RunPlan) -> tuple[dict[str, Any], Path]:
     return data, results.write_results(data, out_dir)
 
 
+def _loads(spec: CompareSpec) -> list[Load]:
+    """One open-loop schedule, or one closed-loop workload per users value."""
+    if spec.open_load is not None:
+        return [spec.open_load]
+    return [Workload(users, spec.requests_per_user) for users in spec.users]
+
+
+def _largest_cap(spec: CompareSpec) -> int:
+    users = (spec.open_load.users,) if spec.open_load is not None else spec.users
+    return max(concurrency_cap(mode, u, spec) for mode in spec.modes for u in users)
+
+
 def _one_round(
-    target: Target, spec: CompareSpec, users: int, rep: int, progress: Any, fresh: bool = False
+    target: Target, spec: CompareSpec, load: Load, rep: int, progress: Any, fresh: bool = False
 ) -> list[ModeRun]:
-    workload = Workload(users, spec.requests_per_user)
     out = []
+    total = load.total
+    label = f"×{load.users}" if isinstance(load, Workload) else "open"
     for mode in spec.modes:
         if fresh:
             reset_mock(target.base_url)
-        cap = concurrency_cap(mode, users, spec)
-        bar = ModeProgress(progress, f"{mode} ×{users}", workload.total)
-        out.append(run_mode(mode, target, workload, cap, spec, bar, rep))
+        cap = concurrency_cap(mode, load.users, spec)
+        bar = ModeProgress(progress, f"{mode} {label}", total)
+        out.append(run_mode(mode, target, load, cap, spec, bar, rep))
     return out
+
+
+def _summary(run: ModeRun, spec: CompareSpec, s_time: float | None) -> dict[str, Any]:
+    """The run's summary; open loop's bound is the schedule's span plus one service time."""
+    summary = run.summary(s_time)
+    if spec.open_load is not None:
+        span_s = max((t for _, t in spec.open_load.schedule()), default=0.0)
+        bound = span_s + s_time if s_time is not None else None
+        summary["bound_s"] = bound
+        summary["efficiency"] = metrics.ratio(bound, run.makespan_s)
+    return summary
 
 
 def reset_mock(base_url: str) -> None:
@@ -123,6 +166,8 @@ def _measured_service_time(runs: Sequence[ModeRun]) -> float | None:
     if not runs:
         return None
     calmest = min(runs, key=lambda r: r.cap)
+    if calmest.fold is not None:
+        return calmest.fold.hist["latency_s"].percentiles().get("p50")
     ok = [r.latency_s for r in calmest.records if r.outcome == "ok"]
     return metrics.percentiles(ok).get("p50") if ok else None
 
@@ -140,16 +185,108 @@ def print_summary(data: dict[str, Any], path: Path, as_json: bool) -> None:
             "comparison": data["comparison"],
         }
         print(json.dumps(summary, indent=2))
+        for line in extra_lines(data):
+            print(line, file=sys.stderr)
         return
     console = stdout_console()
-    for table in comparison_tables(runs, speedups):
+    for table in [*comparison_tables(runs, speedups), *extra_tables(data)]:
         console.print(table)
+    for line in extra_lines(data):
+        console.print(line, markup=False, highlight=False)
     invariant = all(r["summary"]["invariant_ok"] for r in runs)
     total = sum(r["summary"]["counts"]["submitted"] for r in runs)
     state = "ok" if invariant else "VIOLATED"
     console.print(f"record invariant: {state} ({total} requests, each recorded once)")
     console.print(f"verdict: {verdict(medians)}")
     console.print(f"results: {path}")
+
+
+def _ms(value: float | None) -> str:
+    return "–" if value is None else f"{value * 1000:.1f}"
+
+
+def _table(title: str, columns: Sequence[str], rows: list[list[str]]) -> Table:
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, justify="left" if column == "mode" else "right")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def extra_tables(data: dict[str, Any]) -> list[Table]:
+    """Streaming (TTFT/ITL/TPOT) and open-loop (corrected latency, lag) tables when relevant."""
+    runs, tables = data["runs"], []
+    if any(r["summary"].get("ttft_s") for r in runs):
+        tables.append(_table(
+            "Streaming (ms; TTFT from the request's start)",
+            ("mode", "users", "TTFT p50", "TTFT p95", "ITL p50", "TPOT p50", "TPOT p95",
+             "out tok/s"),
+            [_stream_row(r) for r in runs],
+        ))  # fmt: skip
+    if data["config"].get("open_loop"):
+        tables.append(_table(
+            "Open loop (ms): latency from the actual start vs the intended start "
+            "(coordinated omission corrected), and how late requests left",
+            ("mode", "req/s", "p50", "p99", "p50 corrected", "p99 corrected",
+             "lag p50", "lag p99", "lag max", "late"),
+            [_open_row(r) for r in runs],
+        ))  # fmt: skip
+    return tables
+
+
+def _stream_row(run: Mapping[str, Any]) -> list[str]:
+    s = run["summary"]
+    ttft, itl, tpot = (s.get(k) or {} for k in ("ttft_s", "itl_s", "tpot_s"))
+    tps = s.get("output_tokens_per_s")
+    return [run["mode"], str(run["users"]), _ms(ttft.get("p50")), _ms(ttft.get("p95")),
+            _ms(itl.get("p50")), _ms(tpot.get("p50")), _ms(tpot.get("p95")),
+            "–" if tps is None else f"{tps:.0f}"]  # fmt: skip
+
+
+def _open_row(run: Mapping[str, Any]) -> list[str]:
+    s = run["summary"]
+    raw, fixed = s["latency_s"], s.get("latency_from_intended_s") or {}
+    lag = s.get("schedule_lag_s") or {}
+    late = lag.get("late_fraction")
+    times = [raw.get("p50"), raw.get("p99"), fixed.get("p50"), fixed.get("p99"),
+             lag.get("p50"), lag.get("p99"), lag.get("max")]  # fmt: skip
+    return [
+        run["mode"],
+        f"{s['throughput_rps'] or 0:.1f}",
+        *(_ms(t) for t in times),
+        "–" if late is None else f"{late:.1%}",
+    ]
+
+
+def extra_lines(data: dict[str, Any]) -> list[str]:
+    """Lag warnings (open loop), memory per request in flight, the harness's own limits."""
+    lines = []
+    for run in data["runs"]:
+        summary = run["summary"]
+        warning = metrics.lag_warning(summary) if data["config"].get("open_loop") else None
+        if warning:
+            lines.append(f"{run['mode']}: {warning}")
+        per = summary.get("rss_per_in_flight_bytes")
+        if per is not None and summary.get("peak_in_flight", 0) >= 100:
+            lines.append(f"{run['mode']}: peak {summary['peak_in_flight']} in flight, "
+                         f"{per / 1024:.0f} KiB of RSS per request in flight")  # fmt: skip
+    calibration = data.get("calibration")
+    if calibration:
+        lines.append(calibration_line(calibration))
+    return lines
+
+
+def calibration_line(block: Mapping[str, Any]) -> str:
+    """One line: the harness's own limits and where the figures came from."""
+    warm = block.get("timing_error_s") or {}
+    age_h = float(block.get("age_s") or 0.0) / 3600
+    return (
+        f"harness limits ({block.get('kind')} calibration, {block.get('source')}, "
+        f"{age_h:.1f} h old): ~{block.get('max_rate_rps') or 0:.0f} req/s max; timing error "
+        f"at {block.get('timing_concurrency')} in flight median {_ms(warm.get('p50'))} ms, "
+        f"p99 {_ms(warm.get('p99'))} ms"
+    )
 
 
 _SUMMARY_KEYS = ("mode", "users", "requests_per_user", "repetition", "concurrency_cap", "summary")
