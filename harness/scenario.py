@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.calibrate import CALIBRATION_MODES, CalibrationMode
 from harness.cli_common import DEFAULT_MOCK_LATENCY_S
 from harness.compare import CompareSpec
 from harness.errors import ConfigError
@@ -31,12 +32,15 @@ from mock_gemini.config import MockConfig, MockConfigError
 
 # The keys of each table this module checks itself; [mock] and [resilience] are checked
 # by the readers they belong to (MockConfig.from_mapping, ResilienceConfig.from_mapping).
-OPEN_LOOP_KEYS = ("rate_rps", "arrival", "requests", "duration_s", "max_in_flight")
+OPEN_LOOP_KEYS = ("rate_rps", "arrival", "requests", "duration_s", "max_in_flight", "arrival_seed")
 KEYS: Mapping[str, tuple[str, ...]] = {
-    "workload": ("users", "requests_per_user", "repetitions", "max_output_tokens", *OPEN_LOOP_KEYS),
+    "workload": (
+        *("users", "requests_per_user", "repetitions", "max_output_tokens", "lag_warn_ms"),
+        *OPEN_LOOP_KEYS,
+    ),
     "designs": ("modes", "workers", "concurrency", "seed_limits", "secondary", "stream"),
     "target": ("kind", "base_url", "model", "api_version"),
-    "output": ("report", "raw_records"),
+    "output": ("report", "raw_records", "calibration"),
 }
 TOP_LEVEL = ("description", "workload", "designs", "mock", "target", "resilience", "output")
 TARGET_KINDS: tuple[TargetKind, ...] = ("mock", "base-url", "gemini")
@@ -54,6 +58,7 @@ class Scenario:
     target: TargetSpec
     mock: MockConfig | None
     report: bool
+    calibration: CalibrationMode = "auto"
     sets: tuple[str, ...] = ()
 
     @property
@@ -63,7 +68,10 @@ class Scenario:
 
     def plan(self, argv: Sequence[str], output: OutputOptions) -> RunPlan:
         """The :class:`RunPlan` for ``runner.execute`` (``argv`` is recorded as given)."""
-        return RunPlan("run", list(argv), self.spec, self.target, self.mock, output, self.record())
+        return RunPlan(
+            "run", list(argv), self.spec, self.target, self.mock, output, self.record(),
+            calibration=self.calibration,
+        )  # fmt: skip
 
     def record(self) -> dict[str, Any]:
         """What the results file keeps about the scenario (``--set`` values of keys hidden)."""
@@ -173,6 +181,7 @@ class Checker:
             target=target,
             mock=self.mock(sections["mock"], target, "mock" in table),
             report=self.boolean(sections["output"], "output", "report", True),
+            calibration=self.calibration(sections["output"].get("calibration", "auto")),
             sets=sets,
         )
 
@@ -278,7 +287,25 @@ class Checker:
             requests=self.optional_integer(workload, "workload", "requests"),
             duration_s=self.optional_number(workload, "workload", "duration_s"),
             max_in_flight=self.optional_integer(workload, "workload", "max_in_flight"),
+            seed=self.seed(workload.get("arrival_seed", 0)),
         )
+
+    def seed(self, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise self.fail("workload.arrival_seed", "an integer >= 0", value)
+        return value
+
+    def lag_warn_ms(self, value: Any) -> float:
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not (number and math.isfinite(value) and value >= 0):
+            raise self.fail("workload.lag_warn_ms", "a number of milliseconds >= 0", value)
+        return float(value)
+
+    def calibration(self, value: Any) -> CalibrationMode:
+        for mode in CALIBRATION_MODES:
+            if value == mode:
+                return mode
+        raise self.fail("output.calibration", " or ".join(map(repr, CALIBRATION_MODES)), value)
 
     def arrival(self, value: Any) -> Arrival:
         expected = "'constant', 'poisson' or 'gamma:cv=C'"
@@ -310,6 +337,7 @@ class Checker:
             stream=self.boolean(designs, "designs", "stream", False),
             open_load=open_load,
             raw_records=self.boolean(sections["output"], "output", "raw_records", True),
+            late_threshold_s=self.lag_warn_ms(workload.get("lag_warn_ms", 10.0)) / 1000.0,
         )
         spec.validate()
         return spec

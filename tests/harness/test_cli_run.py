@@ -90,7 +90,7 @@ def test_output_report_false_skips_the_report_and_json_prints_only_json(tmp_path
 def test_without_out_the_run_goes_to_runs_stamp_name(tmp_path: Path) -> None:
     proc = _harness("run", str(_scenario(tmp_path)), "--no-report", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    (run_dir,) = (tmp_path / "runs").iterdir()
+    (run_dir,) = (tmp_path / "runs").glob("*-tiny")
     assert run_dir.name.endswith("Z-tiny") and (run_dir / "results.json").exists()
 
 

@@ -229,12 +229,15 @@ rate_rps = 8.0
 arrival = "gamma:cv=2"
 duration_s = 14
 max_in_flight = 20
+arrival_seed = 3
+lag_warn_ms = 25
 
 [designs]
 stream = true
 
 [output]
 raw_records = false
+calibration = "off"
 """
 
 
@@ -243,8 +246,15 @@ def test_rate_rps_makes_an_open_loop_run(tmp_path: Path) -> None:
     load = spec.open_load
     assert load is not None
     assert (load.rate_rps, load.arrival.describe(), load.duration_s) == (8.0, "gamma:cv=2", 14.0)
-    assert (load.requests, load.max_in_flight) == (None, 20)
+    assert (load.requests, load.max_in_flight, load.seed) == (None, 20, 3)
     assert spec.stream is True and spec.raw_records is False
+    assert spec.late_threshold_s == pytest.approx(0.025)
+
+
+def test_output_calibration_reaches_the_plan(tmp_path: Path) -> None:
+    scenario = load_scenario(_write(tmp_path, OPEN_LOOP))
+    assert scenario.plan([], OutputOptions()).calibration == "off"
+    assert load_scenario(_write(tmp_path, "", "plain.toml")).calibration == "auto"
 
 
 def test_without_rate_rps_the_run_is_closed_loop(tmp_path: Path) -> None:
@@ -281,6 +291,18 @@ BAD_OPEN_LOOP = [
         id="unknown-arrival",
     ),
     pytest.param("[designs]\nstream = 1\n", "designs.stream", "true or false", id="bad-stream"),
+    pytest.param(
+        "[workload]\nrate_rps = 5\nrequests = 5\narrival_seed = -1\n",
+        "workload.arrival_seed",
+        ">= 0",
+        id="negative-seed",
+    ),
+    pytest.param(
+        "[workload]\nlag_warn_ms = -1\n", "workload.lag_warn_ms", ">= 0", id="negative-lag"
+    ),
+    pytest.param(
+        '[output]\ncalibration = "always"\n', "output.calibration", "'cached'", id="bad-calibration"
+    ),
 ]
 
 
