@@ -18,6 +18,7 @@ that saved measure with its age, or (when there is none, or it is older than
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from dataclasses import dataclass
@@ -25,13 +26,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+import aiohttp
+
 from harness import metrics
 from harness.compare import CompareSpec, run_mode
 from harness.embedded import EmbeddedMock
 from harness.errors import ConfigError
-from harness.gemini import Target
+from harness.gemini import Target, build_generate_request
 from harness.generators.base import Workload
+from harness.load import Arrival, OpenLoad
 from harness.machine import machine_info
+from harness.recipes import RecipeRequest
 from harness.resilience.config import preset
 
 CALIBRATION_PATH = Path("runs") / "calibration.json"
@@ -39,6 +44,7 @@ MAX_CACHE_AGE_S = 7 * 24 * 3600.0
 CalibrationMode = Literal["auto", "cached", "quick", "off"]
 CALIBRATION_MODES: tuple[CalibrationMode, ...] = ("auto", "cached", "quick", "off")
 _KEY = "calibration-key"
+TIMING_RATE_FRACTION = 0.25  # timing error is measured at most at this share of the max rate
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,7 @@ class CalibrationPlan:
             raise ConfigError(f"--rate-requests: expected at least {self.rate_users}")
 
 
-QUICK = CalibrationPlan("quick", concurrency=200, latency_s=0.2, rate_users=32, rate_requests=600)
+QUICK = CalibrationPlan("quick", concurrency=100, latency_s=0.25, rate_users=32, rate_requests=600)
 
 
 def _spec() -> CompareSpec:
@@ -81,21 +87,64 @@ def measure_max_rate(url: str, users: int, requests: int) -> dict[str, Any]:
     }
 
 
+def timing_schedule(concurrency: int, latency_s: float, max_rate_rps: float) -> tuple[float, float]:
+    """(rate, latency) that hold ``concurrency`` in flight at a sustainable rate.
+
+    In flight = rate x latency (Little's law); when ``concurrency / latency_s`` would ask for
+    more than :data:`TIMING_RATE_FRACTION` of what the harness can send, the latency is
+    raised instead (a saturated sender measures its own queue, not its timing).
+
+    >>> timing_schedule(1000, 0.5, 2000.0)
+    (500.0, 2.0)
+    """
+    rate_rps = min(concurrency / latency_s, max(max_rate_rps, 1.0) * TIMING_RATE_FRACTION)
+    return rate_rps, max(latency_s, concurrency / rate_rps)
+
+
 def measure_timing_error(url: str, concurrency: int, latency_s: float) -> dict[str, Any]:
-    """measured − injected latency with ``concurrency`` requests in flight at once."""
-    workload = Workload(concurrency, 2)  # request 0 opens the connection, request 1 is warm
-    run = run_mode("async", Target(url, _KEY), workload, concurrency, _spec())
+    """measured − injected latency at a steady ``concurrency`` in flight (open loop, constant).
+
+    3 x ``concurrency`` requests at ``concurrency / latency_s`` per second: the first wave
+    opens the connections (``cold``), the later ones reuse them (``warm``).
+    """
+    load = OpenLoad(concurrency / latency_s, Arrival("constant"), requests=3 * concurrency)
+    spec = CompareSpec(("async",), (1,), resilience=preset("none"), open_load=load)
+    run = run_mode("async", Target(url, _KEY), load, concurrency * 2, spec)
     ok = [r for r in run.records if r.outcome == "ok"]
-    warm = [r.latency_s - latency_s for r in ok if r.request_id % 2 == 1]
-    cold = [r.latency_s - latency_s for r in ok if r.request_id % 2 == 0]
+    warm = [r.latency_s - latency_s for r in ok if r.request_id >= concurrency]
+    cold = [r.latency_s - latency_s for r in ok if r.request_id < concurrency]
+    lag = [r.start_s - r.intended_start_s for r in run.records]
     return {
         "timing_concurrency": concurrency,
         "injected_latency_s": latency_s,
+        "timing_rate_rps": load.rate_rps,
         "timing_error_s": _error_stats(warm),
         "timing_error_cold_s": _error_stats(cold),
+        "timing_lag_p99_s": metrics.percentiles(lag).get("p99"),
         "timing_errors": len(run.records) - len(ok),
         "peak_in_flight": run.resources.get("peak_in_flight"),
     }
+
+
+async def _bare_errors(url: str, latency_s: float, users: int, rounds: int) -> list[float]:
+    req = build_generate_request(Target(url, _KEY), RecipeRequest.example(0))
+    errors: list[float] = []
+    async with aiohttp.ClientSession() as session:
+
+        async def one() -> None:
+            started = time.perf_counter()
+            async with session.post(req.url, data=req.body, headers=req.headers) as resp:
+                await resp.read()
+            errors.append(time.perf_counter() - started - latency_s)
+
+        for _ in range(rounds):
+            await asyncio.gather(*(one() for _ in range(users)))
+    return errors[users:]  # the first round opened the connections
+
+
+def measure_reference_error(url: str, latency_s: float) -> dict[str, float]:
+    """The same error for a bare aiohttp client, 10 at a time: what the mock itself adds."""
+    return _error_stats(asyncio.run(_bare_errors(url, latency_s, users=10, rounds=3)))
 
 
 def _error_stats(errors_s: list[float]) -> dict[str, float]:
@@ -109,8 +158,10 @@ def measure(plan: CalibrationPlan) -> dict[str, Any]:
     started = time.perf_counter()
     with EmbeddedMock({"latency": 0.0}) as mock:
         rate = measure_max_rate(mock.url, plan.rate_users, plan.rate_requests)
-    with EmbeddedMock({"latency": plan.latency_s}) as mock:
-        timing = measure_timing_error(mock.url, plan.concurrency, plan.latency_s)
+    _, latency_s = timing_schedule(plan.concurrency, plan.latency_s, rate["max_rate_rps"] or 0.0)
+    with EmbeddedMock({"latency": latency_s}) as mock:
+        timing = measure_timing_error(mock.url, plan.concurrency, latency_s)
+        reference = measure_reference_error(mock.url, latency_s)
     return {
         "kind": plan.kind,
         "measured_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -119,6 +170,7 @@ def measure(plan: CalibrationPlan) -> dict[str, Any]:
         "measure_s": round(time.perf_counter() - started, 3),
         **rate,
         **timing,
+        "reference_error_s": reference,
     }
 
 
@@ -172,13 +224,17 @@ def describe(block: dict[str, Any]) -> list[str]:
     """Lines for the terminal: the harness's limits in words."""
     warm = block.get("timing_error_s") or {}
     cold = block.get("timing_error_cold_s") or {}
+    reference = block.get("reference_error_s") or {}
     return [
         f"max request rate (async generator, zero-latency mock, {block['rate_users']} users): "
         f"{block['max_rate_rps']:.0f} req/s ({block['rate_errors']} errors)",
-        f"timing error at {block['timing_concurrency']} in flight, "
-        f"{block['injected_latency_s']:g} s injected (warm connections): "
+        f"timing error at {block['timing_concurrency']} in flight "
+        f"({block['timing_rate_rps']:.0f} req/s, {block['injected_latency_s']:g} s injected, "
+        f"warm connections): "
         f"median {_ms(warm, 'p50')} ms, p99 {_ms(warm, 'p99')} ms, max {_ms(warm, 'max')} ms",
         f"  first request per connection (includes connect): median {_ms(cold, 'p50')} ms, "
         f"p99 {_ms(cold, 'p99')} ms",
+        f"  reference, a bare aiohttp client 10 at a time on the same mock: median "
+        f"{_ms(reference, 'p50')} ms, p99 {_ms(reference, 'p99')} ms (the mock's own share)",
         f"({block['timing_errors']} errors; measured in {block['measure_s']:.1f} s)",
     ]

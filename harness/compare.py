@@ -6,10 +6,12 @@ which only times the generators and collects what they recorded.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
 import resource
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -169,7 +171,7 @@ def run_mode(
     log.info("run start", extra={"mode": mode, "users": workload.users, "cap": cap})
     rss_before = psutil.Process().memory_info().rss
     try:
-        with ResourceSampler() as usage:
+        with quiet_gc(), ResourceSampler() as usage:
             records = generator.run(workload, ctx)
             makespan_s = clock()
     finally:
@@ -183,6 +185,26 @@ def run_mode(
         makespan_s, fold, spec.late_threshold_s,
     )  # fmt: skip
     return run
+
+
+@contextlib.contextmanager
+def quiet_gc(young_threshold: int = 50_000) -> Iterator[None]:
+    """Fewer, cheaper garbage collections while a run holds thousands of requests in flight.
+
+    The objects alive before the run are frozen (never rescanned) and young collections
+    run every ``young_threshold`` allocations instead of 700: with 10,000 requests in
+    flight CPython's default spends about 40% of the client's CPU re-walking live objects.
+    Thresholds and the frozen set are restored afterwards.
+    """
+    thresholds = gc.get_threshold()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(young_threshold, 20, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
 
 
 def _both(

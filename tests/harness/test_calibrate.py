@@ -126,7 +126,7 @@ def test_calibrate_measures_and_saves(tmp_path: Path) -> None:
     assert "max request rate" in proc.stdout and "timing error at 20 in flight" in proc.stdout
     block = json.loads(save.read_text())
     assert block["max_rate_rps"] > 0 and block["rate_errors"] == 0 and block["timing_errors"] == 0
-    assert block["peak_in_flight"] == 20
+    assert 10 <= block["peak_in_flight"] <= 40 and block["reference_error_s"]["p50"] > 0
     assert -0.005 < block["timing_error_s"]["p50"] < 0.5  # measured >= injected, bounded
 
 
