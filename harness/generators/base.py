@@ -140,7 +140,10 @@ Load = Workload | OpenLoad  # closed-loop users, or open-loop arrivals (harness.
 
 class Generator(Protocol):
     """One concurrency design. ``run`` returns one record per planned request
-    (none when ``ctx.keep_records`` is false: ``ctx.on_record`` still sees each one)."""
+    (none when ``ctx.keep_records`` is false: ``ctx.on_record`` still sees each one).
+
+    A design may also have ``warm_up()``: set-up (threads, sessions) that ``run_mode``
+    calls before the run's clock starts."""
 
     mode: str
     concurrency_cap: int
