@@ -156,8 +156,13 @@ def run_mode(
     spec: CompareSpec,
     on_record: Callable[[RequestRecord], None] | None = None,
     repetition: int = 0,
+    on_start: Callable[[], None] | None = None,
 ) -> ModeRun:
-    """Run one design once, on a fresh policy and clock; check the record invariant."""
+    """Run one design once, on a fresh policy and clock; check the record invariant.
+
+    ``on_start`` runs after the design's set-up, just before the clock starts (the runner
+    resets the embedded mock there, so the mock's schedule and the run's clock agree).
+    """
     options = GeneratorOptions(cap, spec.max_output_tokens, spec.secondary, spec.stream)
     generator = REGISTRY[mode](target, options)
     origin_s = [time.perf_counter()]
@@ -175,6 +180,8 @@ def run_mode(
             warm_up = getattr(generator, "warm_up", None)  # optional: set-up before the clock
             if warm_up is not None:
                 warm_up()
+            if on_start is not None:
+                on_start()
             origin_s[0] = time.perf_counter()  # the run starts now: GC and sampler set-up excluded
             records = generator.run(workload, ctx)
             makespan_s = clock()

@@ -6,6 +6,7 @@ finish(plan, data, path)   # table or JSON on stdout, report next to results.jso
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import urllib.request
@@ -133,12 +134,11 @@ def _one_round(
     out = []
     total = load.total
     label = f"×{load.users}" if isinstance(load, Workload) else "open"
+    reset = functools.partial(reset_mock, target.base_url) if fresh else None
     for mode in spec.modes:
-        if fresh:
-            reset_mock(target.base_url)
         cap = concurrency_cap(mode, load.users, spec)
         bar = ModeProgress(progress, f"{mode} {label}", total)
-        out.append(run_mode(mode, target, load, cap, spec, bar, rep))
+        out.append(run_mode(mode, target, load, cap, spec, bar, rep, on_start=reset))
     return out
 
 
