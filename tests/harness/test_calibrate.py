@@ -102,6 +102,20 @@ def test_a_hard_limit_too_low_for_the_run_is_one_clear_line(tmp_path: Path) -> N
         raise_open_file_limit(resource.getrlimit(resource.RLIMIT_NOFILE)[1] + 1)
 
 
+def test_a_big_run_raises_a_low_soft_limit_itself(tmp_path: Path) -> None:
+    def low_soft() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (200, 4096))
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness", "compare", "--modes", "async", "--users", "400",
+         "--latency", "0.2", "--no-report", "--calibration", "off", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=60, preexec_fn=low_soft,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert data["runs"][0]["summary"]["counts"]["ok"] == 400
+
+
 def test_every_results_file_carries_the_calibration_block(tmp_path: Path) -> None:
     _saved(tmp_path / "runs" / "calibration.json", age_s=60)
     proc = subprocess.run(

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import random
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -113,3 +117,21 @@ def test_the_fold_finds_missing_duplicated_and_unknown_ids() -> None:
         "1 request id(s) recorded more than once",
         "1 recorded request id(s) were never submitted",
     ]
+
+
+def test_no_raw_records_keeps_histograms_and_a_complete_invariant(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness", "compare", "--modes", "threaded,async", "--rate", "100",
+         "--requests", "150", "--latency", "0.02", "--no-raw-records", "--no-report",
+         "--calibration", "off", "--out", str(out)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "record invariant: ok (300 requests" in proc.stdout
+    for run in json.loads((out / "results.json").read_text())["runs"]:
+        summary = run["summary"]
+        assert run["records"] == [] and summary["percentiles_from"] == "hdr"
+        assert summary["counts"]["ok"] == 150 and summary["invariant_ok"]
+        assert 0.02 <= summary["latency_s"]["p50"] <= summary["latency_from_intended_s"]["p99"]
+        assert sum(row["offered"] for row in run["timeline"]) == 150
