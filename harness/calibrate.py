@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -175,8 +176,11 @@ def measure(plan: CalibrationPlan) -> dict[str, Any]:
 
 
 def save(block: dict[str, Any], path: Path = CALIBRATION_PATH) -> Path:
+    """Write the block where later runs find it (atomically: runs may read it meanwhile)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(block, indent=1) + "\n", encoding="utf-8")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(block, indent=1) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
     return path
 
 
