@@ -271,7 +271,7 @@ def raise_open_file_limit(needed: int) -> tuple[int, int]:
         raise ConfigError(
             f"open-file limit: this run needs about {needed} file descriptors (one socket per "
             f"request in flight) but the limit is {soft} (hard {hard}); raise it "
-            f"(e.g. `ulimit -n {needed}` as root) or run fewer users / a lower --max-in-flight"
+            f"(e.g. `ulimit -n {needed}` as root) or run fewer users / set --max-in-flight"
         )
     resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
     log.warning("raised the open-file soft limit", extra={"from": soft, "to": needed})

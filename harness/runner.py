@@ -124,8 +124,11 @@ def _loads(spec: CompareSpec) -> list[Load]:
 
 
 def _largest_cap(spec: CompareSpec) -> int:
-    users = (spec.open_load.users,) if spec.open_load is not None else spec.users
-    return max(concurrency_cap(mode, u, spec) for mode in spec.modes for u in users)
+    """The most requests that can be in flight at once (each holds a socket)."""
+    if spec.open_load is None:
+        return max(concurrency_cap(m, u, spec) for m in spec.modes for u in spec.users)
+    caps = (concurrency_cap(m, spec.open_load.users, spec) for m in spec.modes)
+    return min(max(caps), spec.open_load.total)  # never more in flight than requests
 
 
 def _one_round(
