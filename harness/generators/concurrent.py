@@ -53,15 +53,15 @@ class AsyncCaller:
         return await ctx.policy.call_async(attempt, fallbacks=fallbacks)
 
     async def _secondary(self, req: HttpRequest, ctx: RunContext) -> Answered:
-        # The seed's second level: the sync client in a worker thread, one attempt.
-        def blocking() -> Answered:
+        # The seed's second level: the sync client in a worker thread, one attempt. It goes
+        # to the same upstream, so it asks the same breaker and counts as an attempt.
+        def attempt(timeout_s: float) -> Answered:
             with new_session() as session:
-                timeout_s = ctx.policy.config.attempt_timeout_s
                 if self.options.stream:
                     return answered_stream(send_sync_stream(session, req, timeout_s, ctx.clock))
                 return answered(send_sync(session, req, timeout_s, ctx.clock))
 
-        return await asyncio.to_thread(blocking)
+        return await asyncio.to_thread(ctx.policy.guarded_once, attempt)
 
     async def _static(self, planned: PlannedRequest) -> Answered:
         return static_fallback(planned.recipe_request)

@@ -212,6 +212,25 @@ class ResiliencePolicy:
         finally:
             plan.close()
 
+    def guarded_once(self, attempt: Callable[[float], T]) -> T:
+        """One upstream attempt outside the retry loop, e.g. a secondary path to the same
+        upstream: it asks the breaker (raising :class:`CircuitOpenError` when refused), is
+        counted in ``attempt_times_s`` and its outcome is recorded. Thread-safe, blocking."""
+        permit = self.breaker.acquire()
+        start_s = self.clock()
+        if permit is None:
+            self._note_fast_fail(start_s)
+            raise CircuitOpenError("circuit open: the secondary path was refused")
+        self._note_attempt(start_s)
+        try:
+            value = attempt(self.config.attempt_timeout_s)
+        except Exception as exc:
+            failed = counts_as_failure(exc)
+            self.breaker.record(permit, success=not failed, duration_s=self.clock() - start_s)
+            raise
+        self.breaker.record(permit, success=True, duration_s=self.clock() - start_s)
+        return value
+
     def _retry_wait(self, exc: Exception, attempts: int, deadline_at_s: float) -> float | None:
         """None when the call must stop: not retryable, out of attempts, past the
         deadline, breaker open (the retry would only fail fast) or budget empty."""

@@ -63,11 +63,6 @@ def test_compare_shows_open_fast_fail_probe_close(
 
 
 @pytest.mark.skipif("sdk" not in REGISTRY, reason="google-genai is not installed")
-@pytest.mark.xfail(
-    strict=True,
-    reason="harness/generators/sdk.py SdkGenerator.run imports google.genai and builds the "
-    "client on the run clock (1-3 s): its first requests leave late and can miss the outage",
-)
 def test_compare_sdk_leaves_on_time_and_shows_the_cycle(
     demo_runs: dict[str, dict[str, Any]],
 ) -> None:

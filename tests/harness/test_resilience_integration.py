@@ -364,15 +364,8 @@ def test_no_request_is_lost_or_counted_twice_under_faults(
     assert {r.outcome for r in records} <= {"ok", "fallback"}  # static recipes always answer
 
 
-SDK_IMPLICIT_RETRY = pytest.mark.xfail(
-    strict=True,
-    reason="harness/generators/sdk.py: google-genai (aiohttp path) sleeps 1-10 s and re-sends "
-    "once on a connection error unless HttpOptions.retry_options is set",
-)
 RESET_MODES = [
-    pytest.param(m, id=m, marks=[SDK_IMPLICIT_RETRY] if m == "sdk" else [])
-    for m in ("sequential", "threaded", "async", "sdk")
-    if m in REGISTRY
+    pytest.param(m, id=m) for m in ("sequential", "threaded", "async", "sdk") if m in REGISTRY
 ]
 
 
@@ -394,11 +387,6 @@ def test_a_connection_reset_is_one_failed_attempt_at_once(
     assert mock.settled_total() == 2  # no hidden re-send below the policy
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="harness/generators/concurrent.py AsyncCaller._secondary: the secondary fallback "
-    "sends to the same upstream without asking the breaker and without counting an attempt",
-)
 def test_the_secondary_path_does_not_bypass_the_open_breaker(
     mock: MockControl, runs: list[Run]
 ) -> None:
