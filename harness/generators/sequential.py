@@ -50,6 +50,10 @@ class SyncCaller:
 def new_session(pool_size: int = 1) -> requests.Session:
     """A session whose connection pool holds ``pool_size`` connections to the one host."""
     session = requests.Session()
+    # Like aiohttp's default session, ignore proxy variables and ~/.netrc: every design then
+    # takes the same network path, and requests skips ~0.4 ms of environment and file
+    # look-ups per call (measured: 334 µs → 30 µs for merge_environment_settings alone).
+    session.trust_env = False
     adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=pool_size)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
