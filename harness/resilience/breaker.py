@@ -145,6 +145,11 @@ class CircuitBreaker:
         self._state: State = "closed"
         self._epoch = 0
         self._window: deque[tuple[bool, bool]] = deque(maxlen=config.window_calls)
+        # Failed and slow calls in the window, kept as it moves: a record is O(1).
+        self._window_failed = 0
+        self._window_slow = 0
+        # Closed-state permits of one epoch are all alike and immutable: one object serves.
+        self._closed_permit = Permit(0, probe=False)
         self._opened_at_s = 0.0
         self._probes_issued = 0
         self._probes_ok = 0
@@ -202,7 +207,7 @@ class CircuitBreaker:
 
     def _permit(self) -> Permit | None:
         if not self.config.enabled or self._state == "closed":
-            return Permit(self._epoch, probe=False)
+            return self._closed_permit
         if self._state == "half_open" and self._probes_issued < self.config.half_open_probes:
             self._probes_issued += 1
             return Permit(self._epoch, probe=True)
@@ -215,7 +220,14 @@ class CircuitBreaker:
             self._move("half_open", f"open {self.config.open_s} s elapsed")
 
     def _record_closed(self, *, failed: bool, slow: bool) -> None:
-        self._window.append((failed, slow))
+        window = self._window
+        if len(window) == window.maxlen:
+            old_failed, old_slow = window[0]  # about to fall out of the window
+            self._window_failed -= old_failed
+            self._window_slow -= old_slow
+        window.append((failed, slow))
+        self._window_failed += failed
+        self._window_slow += slow
         reason = self._trip_reason()
         if reason is not None:
             self._move("open", reason)
@@ -225,7 +237,7 @@ class CircuitBreaker:
         calls = len(self._window)
         if calls < cfg.minimum_calls:
             return None
-        failure_rate = sum(failed for failed, _ in self._window) / calls
+        failure_rate = self._window_failed / calls
         if failure_rate >= cfg.failure_rate_threshold:
             return (
                 f"failure rate {failure_rate:.0%} >= {cfg.failure_rate_threshold:.0%}"
@@ -233,7 +245,7 @@ class CircuitBreaker:
             )
         if cfg.slow_call_s is None:
             return None
-        slow_rate = sum(slow for _, slow in self._window) / calls
+        slow_rate = self._window_slow / calls
         if slow_rate >= cfg.slow_call_rate_threshold:
             return (
                 f"slow-call rate {slow_rate:.0%} >= {cfg.slow_call_rate_threshold:.0%}"
@@ -256,5 +268,7 @@ class CircuitBreaker:
         self._state = to_state
         self._epoch += 1
         self._window.clear()
+        self._window_failed = self._window_slow = 0
+        self._closed_permit = Permit(self._epoch, probe=False)
         self._probes_issued = self._probes_ok = 0
         self._opened_at_s = now_s

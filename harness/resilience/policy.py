@@ -10,10 +10,10 @@ One :class:`ResiliencePolicy` per run; every generator calls it the same way::
 
 The decisions live in one generator (``_Call.steps``) that yields what to do
 next (attempt with a timeout, sleep, try fallback *i*); the two drivers only
-execute those steps. The attempt callables raise :class:`UpstreamError`
-subclasses; any other exception is a bug in the caller and ends the primary path
-as a failure named by its class (never retried), so every request still ends as
-exactly one result.
+execute those steps (``call_async`` awaits a first attempt itself: see there).
+The attempt callables raise :class:`UpstreamError` subclasses; any other
+exception is a bug in the caller and ends the primary path as a failure named
+by its class (never retried), so every request still ends as exactly one result.
 """
 
 from __future__ import annotations
@@ -168,7 +168,8 @@ class ResiliencePolicy:
                 return _capture(partial(attempt, step.timeout_s))
             return _capture(fallbacks[step.index])
 
-        plan = _Call[T](self, len(fallbacks)).steps()
+        call: _Call[T] = _Call(self, len(fallbacks))  # see call_async
+        plan = call.steps()
         try:
             step = next(plan)
             while True:
@@ -191,7 +192,35 @@ class ResiliencePolicy:
         Each attempt is also bounded by ``asyncio.timeout(timeout_s + grace)``,
         which ends as :class:`UpstreamTimeoutError`.
         """
+        # The hot path: the first attempt is awaited here, without the step machinery, by
+        # the same _Call methods; a failure goes on in the step generator (_Call.after).
+        # (Not _Call[T](...): subscripting a generic class at run time costs microseconds.)
+        call: _Call[T] = _Call(self, len(fallbacks))
+        begun = call.begin_attempt()
+        if isinstance(begun, _Outcome):
+            return await self._drive_async(call.after(begun), attempt, fallbacks, sleep)
+        permit, timeout_s, started_s = begun
+        try:
+            async with asyncio.timeout(timeout_s + ASYNC_TIMEOUT_GRACE_S):
+                value = await attempt(timeout_s)
+        except Exception as exc:  # see _capture
+            outcome: _Outcome[T] = _Outcome(exc=_normalize(exc))
+        except BaseException:  # cancelled mid-attempt: free the permit
+            self.breaker.cancel(permit)
+            raise
+        else:
+            call.end_attempt(permit, None, started_s)
+            return call.tally.result(value, "ok")
+        call.end_attempt(permit, outcome.exc, started_s)
+        return await self._drive_async(call.after(outcome), attempt, fallbacks, sleep)
 
+    async def _drive_async(
+        self,
+        plan: _Plan[T],
+        attempt: Callable[[float], Awaitable[T]],
+        fallbacks: Sequence[Callable[[], Awaitable[T]]],
+        sleep: Callable[[float], Awaitable[object]],
+    ) -> CallResult[T]:
         async def run(step: _Step) -> _Outcome[T]:
             if isinstance(step, _Sleep):
                 await sleep(step.wait_s)
@@ -201,7 +230,6 @@ class ResiliencePolicy:
                 return await _capture_async(partial(attempt, step.timeout_s), limit_s)
             return await _capture_async(fallbacks[step.index], None)
 
-        plan = _Call[T](self, len(fallbacks)).steps()
         try:
             step = next(plan)
             while True:
@@ -250,26 +278,34 @@ class ResiliencePolicy:
             self._fast_fail_times_s.append(now_s)
 
 
+_Plan = Generator[_Step, _Outcome[T], CallResult[T]]
+
+
 class _Call(Generic[T]):
     """One request's decisions: a generator of steps, sent back each step's outcome."""
 
     def __init__(self, policy: ResiliencePolicy, fallbacks: int) -> None:
         self._policy = policy
         self._fallbacks = fallbacks
-        self._tally = _Tally(policy.breaker.state)
+        self.tally = _Tally(policy.breaker.state)
         self._deadline_at_s = policy.clock() + policy.config.deadline_s
         self._retry_spent = False  # a retry was taken from the budget and not yet sent
 
-    def steps(self) -> Generator[_Step, _Outcome[T], CallResult[T]]:
-        tally = self._tally
+    def steps(self) -> _Plan[T]:
+        outcome = yield from self._attempt()
+        return (yield from self.after(outcome))
+
+    def after(self, outcome: _Outcome[T]) -> _Plan[T]:
+        """The rest of the call once an attempt has ended with ``outcome``."""
+        tally = self.tally
         while True:
-            outcome = yield from self._attempt()
             if outcome.exc is None:
                 return tally.result(outcome.value, "ok")
             wait_s = self._policy._retry_wait(outcome.exc, tally.attempts, self._deadline_at_s)
             if wait_s is None:
                 break
             yield from self._backoff(wait_s)
+            outcome = yield from self._attempt()
         return (yield from self._fallback_chain())
 
     def _backoff(self, wait_s: float) -> Generator[_Step, _Outcome[T], None]:
@@ -280,7 +316,7 @@ class _Call(Generic[T]):
         except GeneratorExit:  # cancelled while waiting
             self._refund()
             raise
-        self._tally.retry_wait_s += wait_s
+        self.tally.retry_wait_s += wait_s
 
     def _refund(self) -> None:
         if self._retry_spent:
@@ -288,7 +324,21 @@ class _Call(Generic[T]):
             self._retry_spent = False
 
     def _attempt(self) -> Generator[_Step, _Outcome[T], _Outcome[T]]:
-        policy, tally = self._policy, self._tally
+        begun = self.begin_attempt()
+        if isinstance(begun, _Outcome):
+            return begun
+        permit, timeout_s, started_s = begun
+        try:
+            outcome = yield _Attempt(timeout_s)
+        except GeneratorExit:  # the driver was cancelled mid-attempt: free the permit
+            self._policy.breaker.cancel(permit)
+            raise
+        self.end_attempt(permit, outcome.exc, started_s)
+        return outcome
+
+    def begin_attempt(self) -> tuple[Permit, float, float] | _Outcome[T]:
+        """Before an attempt: (permit, timeout_s, start time), or the refusal's outcome."""
+        policy, tally = self._policy, self.tally
         remaining_s = self._deadline_at_s - policy.clock()
         if remaining_s <= 0:
             return self._refused(UpstreamTimeoutError("deadline passed before the attempt"))
@@ -302,29 +352,23 @@ class _Call(Generic[T]):
         tally.attempts += 1
         started_s = policy.clock()
         policy._note_attempt(started_s)
-        try:
-            outcome = yield _Attempt(min(policy.config.attempt_timeout_s, remaining_s))
-        except GeneratorExit:  # the driver was cancelled mid-attempt: free the permit
-            policy.breaker.cancel(permit)
-            raise
-        self._settle(permit, outcome, policy.clock() - started_s)
-        return outcome
+        return permit, min(policy.config.attempt_timeout_s, remaining_s), started_s
 
-    def _settle(self, permit: Permit, outcome: _Outcome[T], duration_s: float) -> None:
+    def end_attempt(self, permit: Permit, exc: Exception | None, started_s: float) -> None:
         """Tell the breaker how the attempt went and note its status and error."""
-        exc = outcome.exc
+        policy = self._policy
         success = exc is None or not counts_as_failure(exc)
-        self._policy.breaker.record(permit, success=success, duration_s=duration_s)
+        policy.breaker.record(permit, success=success, duration_s=policy.clock() - started_s)
         if exc is None:
-            self._tally.status = 200
+            self.tally.status = 200
         else:
-            self._tally.failed(exc, attempted=True)
+            self.tally.failed(exc, attempted=True)
 
     def _refused(self, exc: Exception) -> _Outcome[T]:
         # The breaker opened (or the deadline came) during the backoff: the retry the
         # budget paid for is never sent, so the budget gets it back.
         self._refund()
-        self._tally.failed(exc, attempted=False)
+        self.tally.failed(exc, attempted=False)
         return _Outcome(exc=exc)
 
     def _fallback_chain(self) -> Generator[_Step, _Outcome[T], CallResult[T]]:
@@ -332,8 +376,8 @@ class _Call(Generic[T]):
             for index in range(self._fallbacks):
                 outcome = yield _Fallback(index)
                 if outcome.exc is None:
-                    return self._tally.result(outcome.value, "fallback", index)
-        return self._tally.result(None, "failed")
+                    return self.tally.result(outcome.value, "fallback", index)
+        return self.tally.result(None, "failed")
 
 
 def _normalize(exc: Exception) -> Exception:
