@@ -58,9 +58,8 @@ def add_regress_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def regress_main(ns: argparse.Namespace, _argv: list[str]) -> int:
-    from reports.regression import gate
-
     from reports.errors import ReportInputError
+    from reports.regression import gate
 
     try:
         result = gate(Path(ns.baseline), Path(ns.current), ns.fail_on)
