@@ -19,8 +19,8 @@ demo: $(STAMP)
 	$(BIN)/python -m harness compare --users 20
 
 lint: $(STAMP)
-	$(BIN)/ruff check harness mock_gemini reports scenarios tests benchmarks
-	$(BIN)/ruff format --check harness mock_gemini reports scenarios tests benchmarks
+	$(BIN)/ruff check --no-cache harness mock_gemini reports scenarios tests benchmarks
+	$(BIN)/ruff format --no-cache --check harness mock_gemini reports scenarios tests benchmarks
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
