@@ -68,3 +68,14 @@ def test_verdict_names_the_fastest_design_and_the_bound() -> None:
         "async": {"makespan_s": 1.02, "bound_s": 1.0},
     }
     assert verdict(summaries) == "async 19.6× faster than sequential; bound allows 20×"
+
+
+def test_open_loop_verdict_compares_corrected_tail_latency() -> None:
+    summaries = {
+        "sequential": {"makespan_s": 5.0, "latency_from_intended_s": {"p99": 2.0}},
+        "async": {"makespan_s": 5.0, "latency_from_intended_s": {"p99": 0.05}},
+    }
+    assert verdict(summaries) == (
+        "open loop: async has the lowest p99 from the intended start (0.05 s); "
+        "sequential 40.0× higher (2 s)"
+    )
