@@ -5,7 +5,7 @@
 
 bench-self runs, on ONE zero-latency embedded mock and in interleaved rounds, a bare
 aiohttp loop, the async generator, the threaded generator and Locust's FastHttpUser
-(``benchmarks/locustfile_self.py`` in a subprocess: Locust is never imported here),
+(``scenarios/bench_self_locustfile.py`` in a subprocess: Locust is never imported here),
 and prints the median requests/s of each and their ratios.
 """
 
@@ -39,7 +39,7 @@ from harness.machine import machine_info
 from harness.recipes import RecipeRequest
 from harness.resilience.config import preset
 
-LOCUSTFILE = Path(__file__).resolve().parents[1] / "benchmarks" / "locustfile_self.py"
+LOCUSTFILE = Path(__file__).resolve().parents[1] / "scenarios" / "bench_self_locustfile.py"
 CLIENTS = ("bare-aiohttp", "async", "threaded", "locust-fasthttp")
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-SECRET = "AIzaFAKE-secret-key-never-printed-0123456789"
+SECRET = "fake-secret-key-never-printed-0123456789"
 
 
 def _harness(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

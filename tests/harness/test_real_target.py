@@ -15,7 +15,7 @@ from harness.resilience.config import preset
 from harness.targets import TargetSpec, api_key_from_env, open_target
 
 FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "gemini"
-KEY = "AIzaFAKE-real-target-key-000000000000000"
+KEY = "fake-real-target-key-000000000000000"
 URL = f"{GEMINI_BASE_URL}/v1beta/models/gemini-2.5-flash:generateContent"
 
 

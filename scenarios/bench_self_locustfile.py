@@ -4,7 +4,7 @@ Run by bench-self as a subprocess (never imported by the harness: Locust patches
 process with gevent). It reads the request to send from environment variables:
 
     BENCH_PATH=/v1beta/models/gemini-2.5-flash:generateContent BENCH_BODY_FILE=/tmp/body.json \\
-        locust -f benchmarks/locustfile_self.py --headless -u 64 -r 1000 -t 8s --host URL
+        locust -f scenarios/bench_self_locustfile.py --headless -u 64 -r 1000 -t 8s --host URL
 """
 
 from __future__ import annotations
