@@ -180,10 +180,11 @@ def print_summary(data: dict[str, Any], path: Path, as_json: bool) -> None:
     runs = data["runs"]
     speedups = {(c["users"], c["mode"]): c["speedup_vs_sequential"] for c in data["comparison"]}
     medians = {r["mode"]: r["summary"] for r in runs if r["users"] == runs[-1]["users"]}
+    verdict_line = verdict(medians, open_loop=data["config"].get("open_loop") is not None)
     if as_json:
         summary = {
             "results": str(path),
-            "verdict": verdict(medians),
+            "verdict": verdict_line,
             "runs": [{k: v for k, v in r.items() if k in _SUMMARY_KEYS} for r in runs],
             "comparison": data["comparison"],
         }
@@ -200,7 +201,7 @@ def print_summary(data: dict[str, Any], path: Path, as_json: bool) -> None:
     total = sum(r["summary"]["counts"]["submitted"] for r in runs)
     state = "ok" if invariant else "VIOLATED"
     console.print(f"record invariant: {state} ({total} requests, each recorded once)")
-    console.print(f"verdict: {verdict(medians)}")
+    console.print(f"verdict: {verdict_line}")
     console.print(f"results: {path}")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -24,7 +25,9 @@ def test_compare_writes_results_and_prints_the_verdict(tmp_path: Path) -> None:
     proc = _harness("compare", "--users", "4", "--latency", "0.05", "--out", str(out),
                     "--no-report")  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    assert "verdict:" in proc.stdout and "record invariant: ok" in proc.stdout
+    assert "record invariant: ok" in proc.stdout
+    assert re.search(r"^verdict: \w+ [\d.]+× faster than sequential; bound allows 4×$",
+                     proc.stdout, re.M), proc.stdout  # fmt: skip
     data = json.loads((out / "results.json").read_text())
     assert data["schema"] == 1
     assert {r["mode"] for r in data["runs"]} == {"sequential", "threaded", "async"}

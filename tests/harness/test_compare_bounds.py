@@ -75,7 +75,7 @@ def test_open_loop_verdict_compares_corrected_tail_latency() -> None:
         "sequential": {"makespan_s": 5.0, "latency_from_intended_s": {"p99": 2.0}},
         "async": {"makespan_s": 5.0, "latency_from_intended_s": {"p99": 0.05}},
     }
-    assert verdict(summaries) == (
+    assert verdict(summaries, open_loop=True) == (
         "open loop: async has the lowest p99 from the intended start (0.05 s); "
         "sequential 40.0× higher (2 s)"
     )
