@@ -232,6 +232,20 @@ def emit(record: RequestRecord, ctx: RunContext, in_flight_now: int) -> None:
         ctx.on_record(record)
 
 
+def _finish(
+    planned: PlannedRequest,
+    mode: str,
+    ctx: RunContext,
+    started: tuple[float, float],
+    result: CallResult[Answered],
+) -> RequestRecord:
+    """Stamp the end, record the request, leave the in-flight count, tell the observers."""
+    end_s = ctx.clock()
+    record = to_record(planned, mode, (*started, end_s), result)
+    emit(record, ctx, ctx.in_flight.leave())
+    return record
+
+
 def run_one_sync(
     planned: PlannedRequest,
     mode: str,
@@ -246,10 +260,7 @@ def run_one_sync(
         result = call()
     except Exception as exc:  # a bug must still end as one record
         result = failed_result(exc, ctx.policy.breaker.state)
-    end_s = ctx.clock()
-    record = to_record(planned, mode, (intended_s, start_s, end_s), result)
-    emit(record, ctx, ctx.in_flight.leave())
-    return record
+    return _finish(planned, mode, ctx, (intended_s, start_s), result)
 
 
 async def run_one_async(
@@ -266,10 +277,7 @@ async def run_one_async(
         result = await call()
     except Exception as exc:  # a bug must still end as one record
         result = failed_result(exc, ctx.policy.breaker.state)
-    end_s = ctx.clock()
-    record = to_record(planned, mode, (intended_s, start_s, end_s), result)
-    emit(record, ctx, ctx.in_flight.leave())
-    return record
+    return _finish(planned, mode, ctx, (intended_s, start_s), result)
 
 
 async def drive_users_async(
