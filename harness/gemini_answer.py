@@ -22,7 +22,7 @@ BLOCKED_REASONS = frozenset(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # read-only; slots, not frozen: built once per request
 class GeminiAnswer:
     """A parsed 200 answer: the recipes and what the model reported about them."""
 

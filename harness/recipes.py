@@ -12,6 +12,7 @@ reached, :func:`fallback_recipes` answers from static templates::
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,9 +41,14 @@ class RecipeRequest:
 
     @classmethod
     def example(cls, index: int) -> RecipeRequest:
-        """A deterministic sample request, varied by ``index``."""
-        ingredients, cuisine = _EXAMPLES[index % len(_EXAMPLES)]
-        return cls(ingredients, cuisine)
+        """A deterministic sample request, varied by ``index`` (one shared instance each)."""
+        return _example_requests()[index % len(_EXAMPLES)]
+
+
+@functools.cache
+def _example_requests() -> tuple[RecipeRequest, ...]:
+    # Built once: a workload asks for one example per request.
+    return tuple(RecipeRequest(ingredients, cuisine) for ingredients, cuisine in _EXAMPLES)
 
 
 @dataclass(frozen=True)

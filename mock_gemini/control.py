@@ -9,6 +9,7 @@ GET  /_mock/metrics   Prometheus text format
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -74,8 +75,11 @@ def stats_snapshot(state: MockState) -> dict[str, Any]:
 
 
 async def get_stats(request: web.Request) -> web.Response:
-    """Counters since start or reset."""
-    return _json(stats_snapshot(request.app[STATE_KEY]))
+    """Counters since start or reset, and the event loop serving them (``--loop``)."""
+    snapshot = stats_snapshot(request.app[STATE_KEY])
+    loop = type(asyncio.get_running_loop())
+    snapshot["event_loop"] = f"{loop.__module__}.{loop.__qualname__}"
+    return _json(snapshot)
 
 
 async def post_reset(request: web.Request) -> web.Response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from collections.abc import Awaitable, Callable
 
 import aiohttp
 
@@ -20,7 +21,13 @@ from harness.generators.common import (
 from harness.generators.pacing import drive_load_async
 from harness.generators.sequential import new_session
 from harness.resilience.policy import CallResult
-from harness.transport import send_async, send_async_stream, send_sync, send_sync_stream
+from harness.transport import (
+    Clock,
+    send_async_stream,
+    send_async_then,
+    send_sync,
+    send_sync_stream,
+)
 
 
 def new_client_session(concurrency: int) -> aiohttp.ClientSession:
@@ -39,18 +46,21 @@ class AsyncCaller:
         self._request = RequestCache(target, options)
 
     async def call(self, planned: PlannedRequest, ctx: RunContext) -> CallResult[Answered]:
-        stream = self.options.stream
         req = self._request(planned.recipe_request)
-
-        async def attempt(timeout_s: float) -> Answered:
-            if stream:
-                resp = await send_async_stream(self.session, req, timeout_s, ctx.clock)
-                return answered_stream(resp)
-            return answered(await send_async(self.session, req, timeout_s, ctx.clock))
-
+        attempt: Callable[[float], Awaitable[Answered]]
+        if self.options.stream:
+            attempt = functools.partial(self._streamed, req, ctx.clock)
+        else:  # the hot path: the policy awaits send_async_then itself
+            attempt = functools.partial(
+                send_async_then, self.session, req, clock=ctx.clock, then=answered
+            )
         fallbacks = [functools.partial(self._secondary, req, ctx)] if self.options.secondary else []
         fallbacks.append(functools.partial(self._static, planned))
-        return await ctx.policy.call_async(attempt, fallbacks=fallbacks)
+        # aiohttp's total timeout bounds each attempt: no second timer (self_bounded).
+        return await ctx.policy.call_async(attempt, fallbacks=fallbacks, self_bounded=True)
+
+    async def _streamed(self, req: HttpRequest, clock: Clock, timeout_s: float) -> Answered:
+        return answered_stream(await send_async_stream(self.session, req, timeout_s, clock))
 
     async def _secondary(self, req: HttpRequest, ctx: RunContext) -> Answered:
         # The seed's second level: the sync client in a worker thread, one attempt. It goes

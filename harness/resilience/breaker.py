@@ -159,6 +159,8 @@ class CircuitBreaker:
     @property
     def state(self) -> State:
         """The current state; an expired ``open`` becomes ``half_open`` here."""
+        if self._state == "closed":  # one atomic read; only ``open`` changes with time
+            return "closed"
         with self._lock:
             self._maybe_half_open()
             return self._state
@@ -177,7 +179,8 @@ class CircuitBreaker:
     def acquire(self) -> Permit | None:
         """A permit for one call, or None: fail fast without calling the upstream."""
         with self._lock:
-            self._maybe_half_open()
+            if self._state != "closed":
+                self._maybe_half_open()
             permit = self._permit()
             self._counts["denied" if permit is None else "permitted"] += 1
             return permit

@@ -77,6 +77,7 @@ def test_config_file_is_read_and_flags_override_it(
         pytest.param(["--latency", "-1"], "-1", id="negative-latency"),
         pytest.param(["--schedule", "outage:5"], "outage:5", id="bad-window"),
         pytest.param(["--no-such-flag"], "--no-such-flag", id="unknown-flag"),
+        pytest.param(["--loop", "trio"], "trio", id="unknown-loop"),
         pytest.param(["--config", "/nonexistent/mock.toml"], "mock.toml", id="missing-file"),
     ],
 )
@@ -104,3 +105,28 @@ def test_bad_toml_values_exit_2_with_one_line(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "rpm" in result.stderr
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop", "auto"])
+def test_serves_on_the_event_loop_asked_for(spawn: list[subprocess.Popen[str]], loop: str) -> None:
+    _, url = start(spawn, "--loop", loop)
+    with urllib.request.urlopen(url + "/_mock/stats", timeout=5) as response:
+        stats = json.load(response)
+    expected = "asyncio" if loop == "asyncio" else "uvloop"
+    assert stats["event_loop"].startswith(expected), stats["event_loop"]
+
+
+def test_loop_factory_falls_back_or_refuses_without_uvloop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import uvloop
+
+    from mock_gemini.__main__ import loop_factory
+    from mock_gemini.config import MockConfigError
+
+    assert loop_factory("asyncio") is None
+    assert loop_factory("auto") is uvloop.new_event_loop
+    monkeypatch.setitem(sys.modules, "uvloop", None)  # import uvloop now raises ImportError
+    assert loop_factory("auto") is None
+    with pytest.raises(MockConfigError, match="uvloop is not installed"):
+        loop_factory("uvloop")
