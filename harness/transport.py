@@ -8,6 +8,7 @@ so no key can leak through them.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
@@ -35,8 +36,11 @@ class HttpResponse:
 
 @functools.lru_cache(maxsize=64)
 def _client_timeout(timeout_s: float) -> aiohttp.ClientTimeout:
-    # Immutable, and most runs use one or two timeouts: no object per request.
-    return aiohttp.ClientTimeout(total=timeout_s)
+    # Immutable, and most runs use one or two timeouts: no object per request. By default
+    # aiohttp rounds a deadline more than 5 s away up to a whole second (to batch timer
+    # wake-ups); ``ceil_threshold=inf`` keeps it exact, so the attempt timeout is the
+    # bound and the policy needs no second timer (``call_async(self_bounded=True)``).
+    return aiohttp.ClientTimeout(total=timeout_s, ceil_threshold=math.inf)
 
 
 def _host(url: str) -> str:

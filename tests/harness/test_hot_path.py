@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import time
 from collections.abc import Iterator
 
@@ -26,7 +27,7 @@ from harness.recipes import RecipeRequest
 from harness.resilience.breaker import BreakerConfig
 from harness.resilience.config import ResilienceConfig, RetryConfig
 from harness.resilience.policy import ASYNC_TIMEOUT_GRACE_S, ResiliencePolicy
-from harness.transport import send_async, send_async_then
+from harness.transport import _client_timeout, send_async, send_async_then
 
 ONE_SHOT = ResilienceConfig(
     attempt_timeout_s=0.05,
@@ -76,6 +77,11 @@ async def test_send_async_then_maps_a_refused_connection_without_the_url() -> No
             await send_async_then(session, req, 5.0, clock=time.perf_counter, then=answered)
     assert "127.0.0.1:9" in str(caught.value) and "key=" not in str(caught.value)
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+def test_the_aiohttp_timeout_is_exact_so_the_attempt_bounds_itself() -> None:
+    timeout = _client_timeout(30.0)
+    assert timeout.total == 30.0 and timeout.ceil_threshold == math.inf  # never rounded up
 
 
 def _body(text: str) -> bytes:
