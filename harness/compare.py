@@ -113,7 +113,7 @@ class ModeRun:
             "concurrency_cap": self.cap,
             "service_time_s": service_time_s,
             "submitted": len(self.submitted),
-            "upstream_attempts": len(self.policy.attempt_times_s),
+            "upstream_attempts": len(self.policy.attempts),
             "makespan_s": self.makespan_s,
         }
         if self.fold is not None:
@@ -128,15 +128,15 @@ class ModeRun:
     def timeline(self) -> list[dict[str, Any]]:
         if self.fold is not None:
             return self.fold.timeline(
-                attempt_times_s=self.policy.attempt_times_s,
-                fast_fail_times_s=self.policy.fast_fail_times_s,
+                attempt_times_s=self.policy.attempts,
+                fast_fail_times_s=self.policy.fast_fails,
                 transitions=self.transitions(),
                 duration_s=self.makespan_s,
             )
         return metrics.timeline(
             self.records,
-            attempt_times_s=self.policy.attempt_times_s,
-            fast_fail_times_s=self.policy.fast_fail_times_s,
+            attempt_times_s=self.policy.attempts,
+            fast_fail_times_s=self.policy.fast_fails,
             transitions=self.transitions(),
             duration_s=self.makespan_s,
         )
@@ -170,7 +170,10 @@ def run_mode(
     def clock() -> float:
         return time.perf_counter() - origin_s[0]
 
-    policy = ResiliencePolicy(spec.resilience, clock=clock, rng_seed=repetition)
+    # Without raw records the policy keeps counts per second, not every attempt's time.
+    policy = ResiliencePolicy(
+        spec.resilience, clock=clock, rng_seed=repetition, exact_times=spec.raw_records
+    )
     fold = None if spec.raw_records else RecordFold(spec.late_threshold_s)
     ctx = RunContext(clock, policy, _both(fold, on_record), keep_records=fold is None)
     log.info("run start", extra={"mode": mode, "users": workload.users, "cap": cap})

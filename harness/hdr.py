@@ -27,6 +27,7 @@ import numpy as np
 from hdrh.histogram import HdrHistogram
 
 from harness import metrics
+from harness.resilience.events import EventTimes
 
 if TYPE_CHECKING:
     from harness.generators.base import RequestRecord
@@ -251,8 +252,8 @@ class RecordFold:
     def timeline(
         self,
         *,
-        attempt_times_s: Sequence[float],
-        fast_fail_times_s: Sequence[float],
+        attempt_times_s: Sequence[float] | EventTimes,
+        fast_fail_times_s: Sequence[float] | EventTimes,
         transitions: Sequence[Mapping[str, Any]],
         duration_s: float,
     ) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from harness.errors import ConfigError
+from harness.resilience.events import EventTimes
 
 if TYPE_CHECKING:  # records are only read; importing generators at run time is not needed
     from harness.generators.base import RequestRecord
@@ -253,8 +254,8 @@ def _counts(records: Sequence[RequestRecord], submitted: int) -> dict[str, int]:
 def timeline(
     records: Sequence[RequestRecord],
     *,
-    attempt_times_s: Sequence[float] = (),
-    fast_fail_times_s: Sequence[float] | None = None,
+    attempt_times_s: Sequence[float] | EventTimes = (),
+    fast_fail_times_s: Sequence[float] | EventTimes | None = None,
     transitions: Sequence[Mapping[str, Any]] = (),
     duration_s: float | None = None,
 ) -> list[dict[str, Any]]:
@@ -281,8 +282,15 @@ def timeline(
     ]
 
 
-def per_second(times_s: Sequence[float] | FloatArray, seconds: int, weights: Any = None) -> Any:
+def per_second(
+    times_s: Sequence[float] | FloatArray | EventTimes, seconds: int, weights: Any = None
+) -> Any:
     """Counts per whole second; times past the end land in the last row."""
+    if isinstance(times_s, EventTimes):  # counted per second already (weights: none)
+        counts = np.zeros(max(seconds, 1), dtype=np.int64)
+        for second, n in times_s.per_second().items():
+            counts[min(second, seconds - 1)] += n
+        return counts[:seconds]
     index = np.clip(np.floor(np.asarray(times_s, dtype=np.float64)), 0, seconds - 1)
     return np.bincount(index.astype(np.int64), weights=weights, minlength=seconds)
 
@@ -292,8 +300,8 @@ def _event_columns(
     starts: FloatArray,
     ends: FloatArray,
     seconds: int,
-    attempt_times_s: Sequence[float],
-    fast_fail_times_s: Sequence[float] | None,
+    attempt_times_s: Sequence[float] | EventTimes,
+    fast_fail_times_s: Sequence[float] | EventTimes | None,
 ) -> dict[str, Any]:
     outcomes = np.array([r.outcome for r in records], dtype=object)
     columns = {"offered": per_second(starts, seconds)}

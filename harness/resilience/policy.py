@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import threading
 import time
 from collections.abc import Awaitable, Callable, Generator, Sequence
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from typing import Generic, Literal, TypeVar
 from harness.errors import CircuitOpenError, UpstreamError, UpstreamTimeoutError
 from harness.resilience.breaker import CircuitBreaker, Permit, Transition, counts_as_failure
 from harness.resilience.config import PRESETS, ResilienceConfig, preset
+from harness.resilience.events import EventTimes
 from harness.resilience.retry import RetryBudget, retry_wait_s
 
 __all__ = ["PRESETS", "CallResult", "ResilienceConfig", "ResiliencePolicy", "preset"]
@@ -124,16 +124,22 @@ class ResiliencePolicy:
     """
 
     def __init__(
-        self, config: ResilienceConfig, *, clock: Callable[[], float], rng_seed: int = 0
+        self,
+        config: ResilienceConfig,
+        *,
+        clock: Callable[[], float],
+        rng_seed: int = 0,
+        exact_times: bool = True,
     ) -> None:
         self.config = config
         self.clock = clock
         self.breaker = CircuitBreaker(config.breaker, clock)
         self.budget = RetryBudget.from_config(config.retry)
         self._rng = random.Random(rng_seed)
-        self._lock = threading.Lock()
-        self._attempt_times_s: list[float] = []
-        self._fast_fail_times_s: list[float] = []
+        # exact_times=False: counts per second only, memory bounded by the run's duration
+        # (--no-raw-records runs, the long-lived service); see harness.resilience.events.
+        self.attempts = EventTimes(exact=exact_times)
+        self.fast_fails = EventTimes(exact=exact_times)
 
     @property
     def transitions(self) -> list[Transition]:
@@ -141,15 +147,13 @@ class ResiliencePolicy:
 
     @property
     def attempt_times_s(self) -> list[float]:
-        """Clock time of every upstream attempt's start (a copy)."""
-        with self._lock:
-            return list(self._attempt_times_s)
+        """Clock time of every upstream attempt's start (a copy; needs ``exact_times``)."""
+        return self.attempts.times()
 
     @property
     def fast_fail_times_s(self) -> list[float]:
-        """Clock time of every call the open breaker refused (a copy)."""
-        with self._lock:
-            return list(self._fast_fail_times_s)
+        """Clock time of every call the open breaker refused (a copy; needs ``exact_times``)."""
+        return self.fast_fails.times()
 
     def call_sync(
         self,
@@ -279,12 +283,10 @@ class ResiliencePolicy:
         return wait_s if self.budget.try_spend() else None
 
     def _note_attempt(self, now_s: float) -> None:
-        with self._lock:
-            self._attempt_times_s.append(now_s)
+        self.attempts.add(now_s)
 
     def _note_fast_fail(self, now_s: float) -> None:
-        with self._lock:
-            self._fast_fail_times_s.append(now_s)
+        self.fast_fails.add(now_s)
 
 
 _Plan = Generator[_Step, _Outcome[T], CallResult[T]]

@@ -120,7 +120,8 @@ class ServiceCore:
     def open(self) -> None:
         """Start the clock and build the one policy (one breaker for the whole process)."""
         self._started_at = time.monotonic()
-        policy = ResiliencePolicy(self.settings.resilience, clock=self.clock)
+        # A service runs for days: per-second counts of attempts, not every attempt's time.
+        policy = ResiliencePolicy(self.settings.resilience, clock=self.clock, exact_times=False)
         self._ctx = RunContext(self.clock, policy, in_flight=InFlight())
 
     def clock(self) -> float:

@@ -135,3 +135,6 @@ def test_no_raw_records_keeps_histograms_and_a_complete_invariant(tmp_path: Path
         assert summary["counts"]["ok"] == 150 and summary["invariant_ok"]
         assert 0.02 <= summary["latency_s"]["p50"] <= summary["latency_from_intended_s"]["p99"]
         assert sum(row["offered"] for row in run["timeline"]) == 150
+        # attempts were counted per second, not kept one float each: the same totals
+        assert sum(row["attempts"] for row in run["timeline"]) == 150
+        assert summary["upstream_attempts"] == 150
