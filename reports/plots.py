@@ -119,8 +119,19 @@ def _throughput_bars(ax: Axes, results_list: Sequence[Results], series: list[Ser
         if bound is not None:
             ax.hlines(bound, x - 0.4, x + 0.4, colors=colours[mode], linestyles="dashed")
     ax.set_xticks(range(len(series)), [_label(r, m, len(results_list)) for r, m in series])
-    users = results_list[0].runs[0].users
-    ax.set_xlabel(f"mode ({users} users)")
+    results = results_list[0]
+    ax.set_xlabel(f"mode ({who(results, results.runs[0].users)})")
+
+
+def who(results: Results, users: int) -> str:
+    """``"20 users"``; an open-loop run has no users, its number is the in-flight cap.
+
+    >>> who(closed_loop_results, 20), who(open_loop_results, 20)
+    ('20 users', 'open loop, ≤ 20 in flight')
+    """
+    if results.config.get("open_loop"):
+        return f"open loop, ≤ {users} in flight"
+    return f"{users} users"
 
 
 def _throughput_points(results: Results, mode: str) -> list[tuple[int, Spread, float | None]]:
@@ -227,7 +238,7 @@ def plot_timeline(results_list: Sequence[Results], out_path: Path) -> Path | Non
     for ax, (results, run) in zip(axes, rows, strict=True):
         _draw_bands(ax, run)
         _draw_timeline(ax, run, colours[run.mode])
-        name = f"{_label(results, run.mode, len(results_list))} ({run.users} users)"
+        name = f"{_label(results, run.mode, len(results_list))} ({who(results, run.users)})"
         ax.text(
             0.005, 0.95, name, transform=ax.transAxes, va="top", fontsize="small", bbox=LABEL_BOX
         )

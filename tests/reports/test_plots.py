@@ -105,3 +105,13 @@ def test_importing_reports_pulls_in_neither_matplotlib_nor_harness() -> None:
         "assert not [m for m in sys.modules if m.split('.')[0] == 'harness'], 'harness'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_runs_are_named_by_users_or_as_open_loop(build: Any, write: Any) -> None:
+    closed_doc = build(users=(20,), reps=1)
+    open_doc = build(users=(20,), reps=1)
+    open_doc["config"]["open_loop"] = {"rate_rps": 20, "arrival": "constant", "requests": 10}
+    closed = load_results(write(closed_doc, name="closed"))
+    opened = load_results(write(open_doc, name="open"))
+    assert plots.who(closed, 20) == "20 users"
+    assert plots.who(opened, 20) == "open loop, ≤ 20 in flight"
