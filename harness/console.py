@@ -81,7 +81,8 @@ def cost_row(run: Mapping[str, Any]) -> list[str]:
     ]  # fmt: skip
 
 
-def _table(title: str, columns: Sequence[str], rows: Sequence[list[str]]) -> Table:
+def make_table(title: str, columns: Sequence[str], rows: Sequence[list[str]]) -> Table:
+    """A rich table: the ``mode`` column left-aligned, every other one right-aligned."""
     table = Table(title=title)
     for column in columns:
         table.add_column(column, justify="left" if column == "mode" else "right")
@@ -96,8 +97,10 @@ def comparison_tables(
     """The timing table (with the bound) and the outcome/cost table."""
     times = [time_row(r, speedups.get((r["users"], r["mode"]))) for r in runs]
     return [
-        _table("Time: designs against their bound (bound = ceil(N·R/C)·S)", TIME_COLUMNS, times),
-        _table("Outcomes and cost", COST_COLUMNS, [cost_row(r) for r in runs]),
+        make_table(
+            "Time: designs against their bound (bound = ceil(N·R/C)·S)", TIME_COLUMNS, times
+        ),
+        make_table("Outcomes and cost", COST_COLUMNS, [cost_row(r) for r in runs]),
     ]
 
 

@@ -12,7 +12,6 @@ reached, :func:`fallback_recipes` answers from static templates::
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,13 +41,11 @@ class RecipeRequest:
     @classmethod
     def example(cls, index: int) -> RecipeRequest:
         """A deterministic sample request, varied by ``index`` (one shared instance each)."""
-        return _example_requests()[index % len(_EXAMPLES)]
+        return _EXAMPLE_REQUESTS[index % len(_EXAMPLE_REQUESTS)]
 
 
-@functools.cache
-def _example_requests() -> tuple[RecipeRequest, ...]:
-    # Built once: a workload asks for one example per request.
-    return tuple(RecipeRequest(ingredients, cuisine) for ingredients, cuisine in _EXAMPLES)
+# Built once: a workload asks for one example per request.
+_EXAMPLE_REQUESTS = tuple(RecipeRequest(ingredients, cuisine) for ingredients, cuisine in _EXAMPLES)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,13 @@ from harness.compare import (
     run_mode,
     verdict,
 )
-from harness.console import ModeProgress, comparison_tables, progress_bar, stdout_console
+from harness.console import (
+    ModeProgress,
+    comparison_tables,
+    make_table,
+    progress_bar,
+    stdout_console,
+)
 from harness.gemini import Target
 from harness.generators.base import Load, Workload
 from harness.logs import configure_logging
@@ -209,27 +215,18 @@ def _ms(value: float | None) -> str:
     return "–" if value is None else f"{value * 1000:.1f}"
 
 
-def _table(title: str, columns: Sequence[str], rows: list[list[str]]) -> Table:
-    table = Table(title=title)
-    for column in columns:
-        table.add_column(column, justify="left" if column == "mode" else "right")
-    for row in rows:
-        table.add_row(*row)
-    return table
-
-
 def extra_tables(data: dict[str, Any]) -> list[Table]:
     """Streaming (TTFT/ITL/TPOT) and open-loop (corrected latency, lag) tables when relevant."""
     runs, tables = data["runs"], []
     if any(r["summary"].get("ttft_s") for r in runs):
-        tables.append(_table(
+        tables.append(make_table(
             "Streaming (ms; TTFT from the request's start)",
             ("mode", "users", "TTFT p50", "TTFT p95", "ITL p50", "TPOT p50", "TPOT p95",
              "out tok/s"),
             [_stream_row(r) for r in runs],
         ))  # fmt: skip
     if data["config"].get("open_loop"):
-        tables.append(_table(
+        tables.append(make_table(
             "Open loop (ms): latency from the actual start vs the intended start "
             "(coordinated omission corrected), and how late requests left",
             ("mode", "req/s", "p50", "p99", "p50 corrected", "p99 corrected",

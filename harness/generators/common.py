@@ -112,14 +112,7 @@ def parse_answer(headers: Mapping[str, str], body: bytes) -> GeminiAnswer:
         obj = None
     if type(obj) is not dict or "error" in obj:
         return parse_generate_response(200, headers, body)  # raises the mapped error
-    # Exact type checks, not isinstance(..., Mapping): decoded JSON is dicts and lists,
-    # and an ABC check costs ~0.5 µs; anything unusual takes the general functions.
-    candidates = obj.get("candidates")
-    candidate: Mapping[str, Any]
-    if type(candidates) is list and candidates and type(candidates[0]) is dict:
-        candidate = candidates[0]
-    else:
-        candidate = first_candidate(obj)  # raises for a blocked or empty answer
+    candidate = first_candidate(obj)  # raises for a blocked or empty answer
     usage = obj.get("usageMetadata")
     if type(usage) is not dict:
         usage = {}
@@ -127,24 +120,13 @@ def parse_answer(headers: Mapping[str, str], body: bytes) -> GeminiAnswer:
     finish = finish if type(finish) is str else None
     version = obj.get("modelVersion")
     return GeminiAnswer(
-        _recipes(_text(candidate), finish),
+        _recipes(candidate_text(candidate), finish),
         _count(usage.get("promptTokenCount")),
         _count(usage.get("candidatesTokenCount")),
         _count(usage.get("thoughtsTokenCount")),
         finish,
         version if type(version) is str else None,
     )
-
-
-def _text(candidate: Mapping[str, Any]) -> str:
-    """:func:`candidate_text`, with the usual one plain text part taken directly."""
-    content = candidate.get("content")
-    parts = content.get("parts") if type(content) is dict else None
-    if type(parts) is list and len(parts) == 1:
-        part = parts[0]
-        if type(part) is dict and type(text := part.get("text")) is str and not part.get("thought"):
-            return text
-    return candidate_text(candidate)
 
 
 def _recipes(text: str, finish_reason: str | None) -> tuple[Recipe, ...]:
