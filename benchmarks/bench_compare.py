@@ -47,9 +47,9 @@ def sample_bodies() -> tuple[bytes, bytes]:
     sys.path.insert(0, str(ROOT))
     import requests
 
-    from harness.embedded import EmbeddedMock
     from harness.gemini import Target, build_generate_request
     from harness.recipes import RecipeRequest
+    from harness.run.embedded import EmbeddedMock
 
     with EmbeddedMock({"latency": 0.0}) as mock:
         req = build_generate_request(Target(mock.url, "k"), RecipeRequest.example(0))

@@ -35,8 +35,7 @@ _COLLECTED = re.compile(r"Collected : (\d+)")
 
 def run_client(client: str, url: str, requests: int) -> None:
     """The measured process: one client, ``requests`` requests, 64 at a time."""
-    from harness.cli_bench import bare_aiohttp
-    from harness.compare import quiet_gc
+    from harness.run.bench_self import bare_aiohttp
     from harness.gemini import Target, build_generate_request
     from harness.generators.base import RunContext, Workload
     from harness.generators.common import GeneratorOptions
@@ -44,6 +43,7 @@ def run_client(client: str, url: str, requests: int) -> None:
     from harness.recipes import RecipeRequest
     from harness.resilience.config import preset
     from harness.resilience.policy import ResiliencePolicy
+    from harness.run.design import quiet_gc
 
     target = Target(url, "bench-instructions")
     if client == "bare-aiohttp":
@@ -81,7 +81,7 @@ def main() -> int:
         print("bench_instructions: valgrind is not installed (apt install valgrind)")
         return 2
     short, long = (int(n) for n in ns.requests.split(","))
-    from harness.embedded import EmbeddedMock
+    from harness.run.embedded import EmbeddedMock
 
     per_request: dict[str, float] = {}
     with EmbeddedMock({"latency": 0.0}) as mock, tempfile.TemporaryDirectory() as tmp:

@@ -29,8 +29,8 @@ from typing import Any
 
 import requests
 
-from harness.machine import machine_info
-from harness.service.process import LocalStack, StackOptions
+from harness.measure.machine import machine_info
+from harness.run.service_child import LocalStack, StackOptions
 
 ROOT = Path(__file__).resolve().parents[1]
 MODES = ("async", "threaded", "blocking")

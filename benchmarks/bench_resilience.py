@@ -4,7 +4,7 @@ Not a test: run it by hand (about 1 minute with the defaults on 2 cores):
 
     .venv/bin/python benchmarks/bench_resilience.py --reps 3
 
-One mock process (``harness.embedded.EmbeddedMock``) serves every measurement; before
+One mock process (``harness.run.embedded.EmbeddedMock``) serves every measurement; before
 each one the bench reconfigures it (PUT /_mock/config) and resets it (POST
 /_mock/reset) right before the run clock starts, so schedule windows line up with
 run time. Three measurements per mode:
@@ -36,14 +36,14 @@ from typing import Any
 
 import requests
 
-from harness.embedded import EmbeddedMock
 from harness.gemini import Target
 from harness.generators import REGISTRY
 from harness.generators.base import Generator, RequestRecord, RunContext, Workload
 from harness.generators.common import GeneratorOptions
-from harness.load import Arrival, OpenLoad
-from harness.metrics import is_fast_fail, percentiles
+from harness.generators.load import Arrival, OpenLoad
+from harness.measure.metrics import is_fast_fail, percentiles
 from harness.resilience import ResilienceConfig, ResiliencePolicy
+from harness.run.embedded import EmbeddedMock
 
 BASE_MOCK: dict[str, Any] = {"latency": 0.02, "faults": {}, "schedule": [], "rpm": None}
 CAP = 16  # threaded workers / async semaphore

@@ -92,51 +92,13 @@ def run_metric(run: Run, name: str) -> float | None:
 
 
 def metric_values(results: Results, key: GroupKey, name: str) -> list[float]:
-    """The metric over the repetitions of one group (nulls left out)."""
-    runs = groups(results).get(key, [])
-    if name == "speedup":
-        return speedup_values(results, key)
-    return [v for run in runs if (v := run_metric(run, name)) is not None]
+    """A summary metric over the repetitions of one group (nulls left out).
 
-
-def speedup_values(results: Results, key: GroupKey) -> list[float]:
-    """Per repetition: median sequential makespan (same users) / this makespan.
-
-    Falls back to the file's ``comparison`` row when the file has no sequential run.
+    Cross-run figures (``speedup``) are computed in :mod:`reports.verdict`; ask
+    :func:`reports.verdict.figure_values` for any metric of :data:`METRICS`.
     """
-    users = key[1]
-    baseline = Spread.of(
-        run_metric(r, "makespan") for r in groups(results).get(("sequential", users), [])
-    )
-    if baseline is None:
-        value = _comparison(results, key, "speedup_vs_sequential")
-        return [] if value is None else [value]
-    makespans = [run_metric(run, "makespan") for run in groups(results).get(key, [])]
-    return [baseline.median / m for m in makespans if m]
-
-
-def bound_speedup(results: Results, key: GroupKey) -> float | None:
-    """How much faster than sequential the caps allow: the ratio of the bounds."""
-    stated = _comparison(results, key, "bound_speedup")
-    if stated is not None:
-        return stated
-    seq = _median_field(results, ("sequential", key[1]), "bound_s")
-    mine = _median_field(results, key, "bound_s")
-    return seq / mine if seq and mine else None
-
-
-def _median_field(results: Results, key: GroupKey, field: str) -> float | None:
-    values = [run.summary.get(field) for run in groups(results).get(key, [])]
-    spread = Spread.of(v for v in values if isinstance(v, int | float))
-    return None if spread is None else spread.median
-
-
-def _comparison(results: Results, key: GroupKey, field: str) -> float | None:
-    for row in results.comparison:
-        if row.get("mode") == key[0] and row.get("users") == key[1]:
-            value = row.get(field)
-            return float(value) if isinstance(value, int | float) else None
-    return None
+    runs = groups(results).get(key, [])
+    return [v for run in runs if (v := run_metric(run, name)) is not None]
 
 
 def breaker_bands(transitions: Sequence[Transition], end_s: float) -> list[Band]:

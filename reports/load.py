@@ -63,6 +63,7 @@ class Results:
     config: Mapping[str, Any]
     runs: tuple[Run, ...]
     comparison: tuple[Mapping[str, Any], ...]
+    document: Mapping[str, Any] | None = None  # the decoded file, as read
 
 
 def resolve_source(source: Path) -> Path:
@@ -119,6 +120,7 @@ def parse_results(doc: object, path: Path) -> Results:
             top.mapping(row, f"comparison[{i}]")
             for i, row in enumerate(top.optional(obj, "comparison", "", list) or ())
         ),
+        document=obj,
     )
 
 

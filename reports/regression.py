@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from reports.aggregate import METRICS, GroupKey, Spread, groups, metric_values
+from reports.aggregate import METRICS, GroupKey, Spread, groups
 from reports.errors import ReportInputError
 from reports.load import Results, load_results
 from reports.tables import Table, fmt_number, fmt_spread, to_markdown
+from reports.verdict import figure_values as metric_values
 
 # Ratios that the injected (mock) latency dominates, so they travel across machines and
 # survive a noisy shared CI runner; absolute seconds and throughput do not.

@@ -22,8 +22,8 @@ from reports.tables import (
     summary_table,
     to_markdown,
     transitions_table,
-    verdicts,
 )
+from reports.verdict import verdicts
 
 TITLE = "Load harness report"
 PlotFunction = Callable[[Sequence[Results], Path], Path | None]
@@ -42,7 +42,7 @@ def render_markdown(results_list: Sequence[Results]) -> str:
     for results in results_list:
         parts += [f"### {_md_text(results.label)}", _md_provenance(results)]
         parts.append(to_markdown(summary_table(results)))
-        parts += [f"**Verdict** — {_md_text(line)}" for line in verdicts(results)]
+        parts += [f"**Verdict** — {_md_text(v.text)}" for v in verdicts(results)]
         parts += ["#### Circuit breaker", _md_breaker(results)]
     return "\n\n".join(parts) + "\n"
 
@@ -90,7 +90,7 @@ def _html_file(results: Results) -> str:
     return (
         f'<section class="file"><h2>{html.escape(results.label)}</h2>'
         f"{_html_provenance(results)}<h3>Summary</h3>{_html_table(summary_table(results))}"
-        f'<ul class="verdict">{_html_items(verdicts(results))}</ul>'
+        f'<ul class="verdict">{_html_items([v.text for v in verdicts(results)])}</ul>'
         f"<h3>Circuit breaker</h3>"
         f"{_html_table(breaker) if breaker else '<p>No breaker transitions recorded.</p>'}"
         f"{_html_table(transitions) if transitions else ''}"

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from reports.aggregate import (
     GroupKey,
     Spread,
-    bound_speedup,
     groups,
-    metric_values,
     run_metric,
     time_in_state,
     times_opened,
 )
 from reports.load import Results, Run
+from reports.verdict import figure_values as metric_values
+from reports.verdict import group_bound_speedup, reference_mode
 
 MIB = 2**20
 
@@ -85,49 +85,12 @@ def _summary_row(results: Results, key: GroupKey, runs: Sequence[Run]) -> tuple[
 
 
 def _speedup_cell(results: Results, key: GroupKey) -> str:
-    if key[0] == "sequential":
+    if reference_mode(results, key[1]) == key[0]:
         return "1× (ref)"  # the yardstick itself
     speedup = Spread.of(metric_values(results, key, "speedup"))
-    bound = bound_speedup(results, key)
+    bound = group_bound_speedup(results, key)
     text = "—" if speedup is None else f"{fmt_number(speedup.median)}×"
     return text if bound is None else f"{text} (≤{fmt_number(bound)}×)"
-
-
-def verdicts(results: Results) -> list[str]:
-    """Per users value: the fastest design against sequential, next to what the bound allows.
-
-    >>> verdicts(results)  # doctest: +SKIP
-    ['20 users: async 19.6× faster than sequential; bound allows 20×. threaded 4.9× (bound 5×).']
-    """
-    lines = []
-    for users in sorted({run.users for run in results.runs}):
-        claims = _claims(results, users)
-        if not claims:
-            lines.append(f"{users} users: no speed-up against sequential to report.")
-            continue
-        best, *rest = claims
-        others = "".join(
-            f" {mode} {fmt_number(s)}× (bound {fmt_number(b)}×)." for mode, s, b in rest
-        )
-        lines.append(f"{users} users: {_claim(*best)}.{others}")
-    return lines
-
-
-def _claims(results: Results, users: int) -> list[tuple[str, float, float | None]]:
-    claims = []
-    for mode, n in groups(results):
-        speedup = Spread.of(metric_values(results, (mode, n), "speedup"))
-        if n == users and mode != "sequential" and speedup is not None:
-            claims.append((mode, speedup.median, bound_speedup(results, (mode, n))))
-    return sorted(claims, key=lambda claim: -claim[1])
-
-
-def _claim(mode: str, speedup: float, bound: float | None) -> str:
-    if speedup >= 1:
-        text = f"{mode} {fmt_number(speedup)}× faster than sequential"
-    else:
-        text = f"{mode} {fmt_number(1 / speedup)}× slower than sequential"
-    return text if bound is None else f"{text}; bound allows {fmt_number(bound)}×"
 
 
 BREAKER_HEADERS = ("mode", "users", "reps", "times opened", "time open s", "time half-open s")

@@ -39,8 +39,8 @@ from harness.gemini import (
     error_from_response,
 )
 from harness.recipes import RecipeRequest
-from harness.service.process import LocalStack, StackOptions
-from harness.targets import LOCAL_KEY, api_key_from_env
+from harness.run.service_child import LocalStack, StackOptions
+from harness.run.targets import LOCAL_KEY, api_key_from_env
 
 log = logging.getLogger("gemini_locustfile")
 

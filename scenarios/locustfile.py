@@ -28,7 +28,7 @@ from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
 from harness.recipes import RecipeRequest
-from harness.service.process import LocalStack, StackOptions
+from harness.run.service_child import LocalStack, StackOptions
 
 _SHAPE = os.environ.get("HARNESS_SHAPE", "")
 if _SHAPE == "step":

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from harness.load import OpenLoad
+from harness.generators.load import OpenLoad
 from harness.recipes import RecipeRequest
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ class RequestRecord:
     breaker_state_at_start: str | None
     prompt_tokens: int | None
     output_tokens: int | None
-    # Streaming only (None otherwise): see harness.metrics.token_timing.
+    # Streaming only (None otherwise): see harness.measure.metrics.token_timing.
     itl_s: float | None = None
     tpot_s: float | None = None
     output_tps: float | None = None
@@ -138,7 +138,7 @@ class InFlight:
             return self.now
 
 
-Load = Workload | OpenLoad  # closed-loop users, or open-loop arrivals (harness.load)
+Load = Workload | OpenLoad  # closed-loop users, or open-loop arrivals (harness.generators.load)
 
 
 class Generator(Protocol):

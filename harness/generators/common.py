@@ -26,12 +26,12 @@ from harness.gemini import (
     error_from_response,
     parse_generate_response,
 )
-from harness.gemini_answer import candidate_text, first_candidate, recipes_from_text
+from harness.gemini.answer import candidate_text, first_candidate, recipes_from_text
 from harness.generators.base import PlannedRequest, RequestRecord, RunContext, Workload
-from harness.metrics import NO_TOKEN_TIMING, token_timing
+from harness.generators.transport import HttpResponse, StreamedResponse
+from harness.measure.metrics import NO_TOKEN_TIMING, token_timing
 from harness.recipes import Recipe, RecipeRequest, fallback_recipes
 from harness.resilience.policy import CallResult
-from harness.transport import HttpResponse, StreamedResponse
 
 log = logging.getLogger("harness.requests")
 

@@ -20,14 +20,14 @@ from harness.generators.common import (
 )
 from harness.generators.pacing import drive_load_async
 from harness.generators.sequential import new_session
-from harness.resilience.policy import CallResult
-from harness.transport import (
+from harness.generators.transport import (
     Clock,
     send_async_stream,
     send_async_then,
     send_sync,
     send_sync_stream,
 )
+from harness.resilience.policy import CallResult
 
 
 def new_client_session(concurrency: int) -> aiohttp.ClientSession:

@@ -1,6 +1,6 @@
 """Open-loop drivers: requests leave at their scheduled time, whatever the answers do.
 
-The schedule comes from :class:`harness.load.OpenLoad`; each record's
+The schedule comes from :class:`harness.generators.load.OpenLoad`; each record's
 ``intended_start_s`` is its scheduled time, so a request that left late carries its
 lag (``start_s - intended_start_s``) and its latency from the intended start.
 
@@ -27,7 +27,7 @@ from concurrent.futures import Executor, Future, wait
 
 from harness.generators.base import Load, PlannedRequest, RequestRecord, RunContext, Workload
 from harness.generators.common import Answered, drive_users_async, run_one_async
-from harness.load import OpenLoad
+from harness.generators.load import OpenLoad
 from harness.resilience.policy import CallResult
 
 

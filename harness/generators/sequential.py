@@ -17,10 +17,10 @@ from harness.generators.common import (
     run_one_sync,
     static_fallback,
 )
+from harness.generators.load import OpenLoad
 from harness.generators.pacing import drive_open_sync
-from harness.load import OpenLoad
+from harness.generators.transport import send_sync, send_sync_stream
 from harness.resilience.policy import CallResult
-from harness.transport import send_sync, send_sync_stream
 
 
 class SyncCaller:

@@ -11,9 +11,9 @@ import requests
 from harness.gemini import Target
 from harness.generators.base import Load, PlannedRequest, RequestRecord, RunContext
 from harness.generators.common import GeneratorOptions, run_one_sync
+from harness.generators.load import OpenLoad
 from harness.generators.pacing import drive_open_sync
 from harness.generators.sequential import SyncCaller, new_session
-from harness.load import OpenLoad
 
 
 class ThreadedGenerator:

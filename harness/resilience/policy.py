@@ -27,9 +27,9 @@ from functools import partial
 from typing import Generic, Literal, TypeVar
 
 from harness.errors import CircuitOpenError, UpstreamError, UpstreamTimeoutError
+from harness.measure.events import EventTimes
 from harness.resilience.breaker import CircuitBreaker, Permit, Transition, counts_as_failure
 from harness.resilience.config import PRESETS, ResilienceConfig, preset
-from harness.resilience.events import EventTimes
 from harness.resilience.retry import RetryBudget, retry_wait_s
 
 __all__ = ["PRESETS", "CallResult", "ResilienceConfig", "ResiliencePolicy", "preset"]
@@ -137,7 +137,7 @@ class ResiliencePolicy:
         self.budget = RetryBudget.from_config(config.retry)
         self._rng = random.Random(rng_seed)
         # exact_times=False: counts per second only, memory bounded by the run's duration
-        # (--no-raw-records runs, the long-lived service); see harness.resilience.events.
+        # (--no-raw-records runs, the long-lived service); see harness.measure.events.
         self.attempts = EventTimes(exact=exact_times)
         self.fast_fails = EventTimes(exact=exact_times)
 

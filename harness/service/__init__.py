@@ -7,5 +7,10 @@ Build an app from settings and serve it (``python -m harness serve`` does this):
     app = create_app(ServiceSettings(target, mode="threaded"))
 
 The package ``__init__`` imports nothing, so a locustfile may import
-:mod:`harness.service.process` without pulling in FastAPI.
+:mod:`harness.run.service_child` without pulling in FastAPI.
 """
+
+from typing import Literal, get_args
+
+ServiceMode = Literal["async", "threaded", "blocking"]
+MODES: tuple[str, ...] = get_args(ServiceMode)

@@ -6,14 +6,11 @@ settings = ServiceSettings(Target("http://127.0.0.1:9000", "key"), mode="async")
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, get_args
 
 from harness.errors import ConfigError
 from harness.gemini import Target
 from harness.resilience.config import ResilienceConfig
-
-ServiceMode = Literal["async", "threaded", "blocking"]
-MODES: tuple[str, ...] = get_args(ServiceMode)
+from harness.service import MODES, ServiceMode
 
 
 @dataclass(frozen=True)

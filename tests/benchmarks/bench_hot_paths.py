@@ -16,12 +16,12 @@ import pytest
 import requests
 from pytest_benchmark.fixture import BenchmarkFixture
 
-from harness.embedded import EmbeddedMock
 from harness.gemini import Target, build_generate_request, parse_generate_response
 from harness.generators.base import RequestRecord
-from harness.metrics import summarize
+from harness.measure.metrics import summarize
 from harness.recipes import RecipeRequest
 from harness.resilience.breaker import BreakerConfig, CircuitBreaker
+from harness.run.embedded import EmbeddedMock
 
 RECORDS = 100_000
 

@@ -17,7 +17,7 @@ from types import ModuleType
 
 import pytest
 
-from harness.embedded import EmbeddedMock
+from harness.run.embedded import EmbeddedMock
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_instructions.py"
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from harness import calibrate
-from harness.compare import raise_open_file_limit
 from harness.errors import ConfigError
+from harness.run import calibrate
+from harness.run.design import raise_open_file_limit
 
 
 def _saved(path: Path, age_s: float) -> None:

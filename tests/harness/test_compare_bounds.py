@@ -6,12 +6,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from harness import metrics
-from harness.compare import CompareSpec, concurrency_cap, run_mode, verdict
-from harness.embedded import EmbeddedMock
 from harness.gemini import Target
 from harness.generators.base import Workload
+from harness.measure import metrics
 from harness.resilience.config import preset
+from harness.run.design import CompareSpec, concurrency_cap, run_mode, verdict
+from harness.run.embedded import EmbeddedMock
 
 LATENCY_S = 0.25
 

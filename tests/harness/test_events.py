@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from harness.metrics import per_second
+from harness.measure.events import EventTimes
+from harness.measure.metrics import per_second
 from harness.resilience.config import preset
-from harness.resilience.events import EventTimes
 from harness.resilience.policy import ResiliencePolicy
 
 TIMES_S = [0.1, 0.9, 1.0, 2.5, 2.6, 2.7, 7.2]

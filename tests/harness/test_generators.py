@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from harness.compare import CompareSpec, concurrency_cap, run_mode
-from harness.embedded import EmbeddedMock
 from harness.gemini import Target
 from harness.generators import REGISTRY
 from harness.generators.base import RequestRecord, Workload
 from harness.resilience.config import ResilienceConfig, preset
+from harness.run.design import CompareSpec, concurrency_cap, run_mode
+from harness.run.embedded import EmbeddedMock
 
 MODES = [pytest.param(m, id=m) for m in ("sequential", "threaded", "async", "sdk") if m in REGISTRY]
 NO_RESILIENCE = preset("none")

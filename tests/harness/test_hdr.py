@@ -14,8 +14,8 @@ import pytest
 from hdrh.histogram import HdrHistogram
 
 from harness.generators.base import Outcome, RequestRecord
-from harness.hdr import Histogram, RecordFold, bucket_floor_us
-from harness.metrics import percentiles, summarize, timeline
+from harness.measure.hdr import Histogram, RecordFold, bucket_floor_us
+from harness.measure.metrics import percentiles, summarize, timeline
 
 
 @pytest.mark.parametrize(

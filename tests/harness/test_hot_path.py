@@ -18,16 +18,16 @@ from collections.abc import Iterator
 import aiohttp
 import pytest
 
-from harness.cli_bench import paired_ratio
-from harness.embedded import EmbeddedMock
 from harness.errors import ConnectionFailedError, UpstreamTimeoutError
 from harness.gemini import Target, build_generate_request
 from harness.generators.common import Answered, answered, parse_answer
+from harness.generators.transport import _client_timeout, send_async, send_async_then
 from harness.recipes import RecipeRequest
 from harness.resilience.breaker import BreakerConfig
 from harness.resilience.config import ResilienceConfig, RetryConfig
 from harness.resilience.policy import ASYNC_TIMEOUT_GRACE_S, ResiliencePolicy
-from harness.transport import _client_timeout, send_async, send_async_then
+from harness.run.bench_self import paired_ratio
+from harness.run.embedded import EmbeddedMock
 
 ONE_SHOT = ResilienceConfig(
     attempt_timeout_s=0.05,

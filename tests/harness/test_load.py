@@ -16,16 +16,22 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from harness.compare import CompareSpec, concurrency_cap, run_mode
 from harness.errors import ConfigError
 from harness.gemini import Target
 from harness.generators.base import PlannedRequest, RequestRecord, RunContext
 from harness.generators.common import Answered, run_one_sync
+from harness.generators.load import (
+    Arrival,
+    OpenLoad,
+    arrival_times_s,
+    inter_arrivals_s,
+    parse_arrival,
+)
 from harness.generators.pacing import drive_open_sync
-from harness.load import Arrival, OpenLoad, arrival_times_s, inter_arrivals_s, parse_arrival
-from harness.metrics import lag_warning, summarize
+from harness.measure.metrics import lag_warning, summarize
 from harness.resilience.config import preset
 from harness.resilience.policy import CallResult, ResiliencePolicy
+from harness.run.design import CompareSpec, concurrency_cap, run_mode
 
 SAMPLES = 20_000
 

@@ -9,7 +9,7 @@ import pytest
 
 from harness.errors import ConfigError
 from harness.generators.base import Outcome, RequestRecord
-from harness.metrics import (
+from harness.measure.metrics import (
     bound_s,
     check_invariant,
     percentiles,

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from aioresponses import aioresponses
 
-from harness.compare import CompareSpec, run_mode
 from harness.gemini import GEMINI_BASE_URL
 from harness.generators.base import Workload
 from harness.resilience.config import preset
-from harness.targets import TargetSpec, api_key_from_env, open_target
+from harness.run.design import CompareSpec, run_mode
+from harness.run.targets import TargetSpec, api_key_from_env, open_target
 
 FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "gemini"
 KEY = "fake-real-target-key-000000000000000"

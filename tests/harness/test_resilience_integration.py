@@ -23,13 +23,13 @@ from typing import Any
 import pytest
 import requests
 
-from harness.embedded import EmbeddedMock
 from harness.gemini import Target
 from harness.generators import REGISTRY
 from harness.generators.base import Generator, RequestRecord, RunContext, Workload
 from harness.generators.common import GeneratorOptions
-from harness.metrics import check_invariant, is_fast_fail
+from harness.measure.metrics import check_invariant, is_fast_fail
 from harness.resilience import ResilienceConfig, ResiliencePolicy, Transition
+from harness.run.embedded import EmbeddedMock
 
 MODES = [pytest.param(m, id=m) for m in ("sequential", "threaded", "async", "sdk") if m in REGISTRY]
 ROUTE = "generateContent"

@@ -11,8 +11,8 @@ import pytest
 
 from harness.errors import ConfigError
 from harness.generators.base import RequestRecord
-from harness.metrics import summarize
-from harness.results import (
+from harness.measure.metrics import summarize
+from harness.measure.results import (
     SCHEMA_VERSION,
     add_run,
     default_run_dir,

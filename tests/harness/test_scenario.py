@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from harness.errors import ConfigError
-from harness.runner import OutputOptions
-from harness.scenario import apply_sets, load_scenario, parse_set, parse_value
+from harness.run.runner import OutputOptions
+from harness.run.scenario import apply_sets, load_scenario, parse_set, parse_value
 
 FULL = """\
 # A full scenario.

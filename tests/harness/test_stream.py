@@ -7,16 +7,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from harness.compare import CompareSpec, concurrency_cap, run_mode
-from harness.embedded import EmbeddedMock
 from harness.errors import ServerError
 from harness.gemini import Target
 from harness.generators import REGISTRY
 from harness.generators.base import RequestRecord, Workload
 from harness.generators.common import answered_stream
-from harness.metrics import TokenTiming, summarize, token_timing
+from harness.generators.transport import StreamedResponse
+from harness.measure.metrics import TokenTiming, summarize, token_timing
 from harness.resilience.config import preset
-from harness.transport import StreamedResponse
+from harness.run.design import CompareSpec, concurrency_cap, run_mode
+from harness.run.embedded import EmbeddedMock
 
 MODES = [pytest.param(m, id=m) for m in ("sequential", "threaded", "async", "sdk") if m in REGISTRY]
 

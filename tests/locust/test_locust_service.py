@@ -24,7 +24,7 @@ from typing import IO
 import httpx
 import pytest
 
-from harness.service.process import ServiceProcess
+from harness.run.service_child import ServiceProcess
 
 REPO = Path(__file__).resolve().parents[2]
 CONF = ["--config", "scenarios/locust.conf"]

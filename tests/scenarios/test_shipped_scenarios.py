@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from harness.scenario import load_scenario
+from harness.run.scenario import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 SHIPPED = ("seed-claims", "baseline", "outage", "rate-limit", "heavy-tail", "capacity", "ci")

@@ -12,8 +12,8 @@ import httpx
 import psutil
 import pytest
 
-from harness.embedded import EmbeddedMock
-from harness.service.process import ServiceProcess
+from harness.run.embedded import EmbeddedMock
+from harness.run.service_child import ServiceProcess
 
 SECRET = "sk-test-0123456789-SECRET"
 BODY = {"ingredients": ["chicken", "rice"]}

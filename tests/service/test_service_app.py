@@ -13,11 +13,11 @@ import httpx
 import pytest
 import uvicorn
 
-from harness.cli_serve import listen, url_of
-from harness.embedded import EmbeddedMock
 from harness.gemini import Target
 from harness.resilience.config import preset
+from harness.run.embedded import EmbeddedMock
 from harness.service.app import create_app
+from harness.service.server import listen, url_of
 from harness.service.settings import ServiceMode, ServiceSettings
 
 MODES = [pytest.param(m, id=m) for m in ("async", "threaded", "blocking")]

@@ -3,7 +3,7 @@
     python -m harness run scenarios/outage.toml --set workload.users=5 --out runs/outage
     python -m harness sweep --users 1,5,10,20 --latency 0.5 --modes threaded,async
 
-Both build a RunPlan and go through ``runner.execute`` + ``runner.finish`` like compare.
+Both build a RunPlan and go through ``run.runner.execute`` + ``cli.output.finish`` like compare.
 """
 
 from __future__ import annotations
@@ -11,11 +11,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness import cli_compare, results
-from harness.cli_common import add_output_arguments
+from harness.cli import compare as cli_compare
+from harness.cli.common import add_output_arguments
 from harness.errors import ConfigError
-from harness.runner import OutputOptions, execute, finish
-from harness.scenario import load_scenario
 
 DEFAULT_SWEEP_USERS = "1,5,10,20"
 
@@ -34,6 +32,12 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_main(ns: argparse.Namespace, argv: list[str]) -> int:
+    from harness.cli.output import finish
+    from harness.measure import results
+    from harness.run.plan import OutputOptions
+    from harness.run.runner import execute
+    from harness.run.scenario import load_scenario
+
     scenario = load_scenario(Path(ns.scenario), ns.sets)
     output = cli_compare.output_options(ns)
     out = output.out or results.default_run_dir(scenario.name)
@@ -46,7 +50,7 @@ def run_main(ns: argparse.Namespace, argv: list[str]) -> int:
         log_json=output.log_json,
     )
     plan = scenario.plan(argv[1:], output)
-    finish(plan, *execute(plan))
+    finish(plan, execute(plan))
     return 0
 
 
@@ -81,6 +85,9 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
 def sweep_main(ns: argparse.Namespace, argv: list[str]) -> int:
     if len(set(ns.users)) != len(ns.users):
         raise ConfigError(f"--users: expected distinct user counts, got {ns.users}")
+    from harness.cli.output import finish
+    from harness.run.runner import execute
+
     plan = cli_compare.plan_from_args(ns, argv[1:], ns.users)
-    finish(plan, *execute(plan))
+    finish(plan, execute(plan))
     return 0

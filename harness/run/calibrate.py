@@ -25,25 +25,24 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import aiohttp
 
-from harness import metrics
-from harness.compare import CompareSpec, run_mode
-from harness.embedded import EmbeddedMock
 from harness.errors import ConfigError
 from harness.gemini import Target, build_generate_request
 from harness.generators.base import Workload
-from harness.load import Arrival, OpenLoad
-from harness.machine import machine_info
+from harness.generators.load import Arrival, OpenLoad
+from harness.measure import metrics
+from harness.measure.machine import machine_info
 from harness.recipes import RecipeRequest
 from harness.resilience.config import preset
+from harness.run.defaults import CALIBRATION_PATH, CalibrationMode
+from harness.run.design import run_mode
+from harness.run.embedded import EmbeddedMock
+from harness.run.plan import CompareSpec
 
-CALIBRATION_PATH = Path("runs") / "calibration.json"
 MAX_CACHE_AGE_S = 7 * 24 * 3600.0
-CalibrationMode = Literal["auto", "cached", "quick", "off"]
-CALIBRATION_MODES: tuple[CalibrationMode, ...] = ("auto", "cached", "quick", "off")
 _KEY = "calibration-key"
 TIMING_RATE_FRACTION = 0.25  # timing error is measured at most at this share of the max rate
 

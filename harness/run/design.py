@@ -11,85 +11,24 @@ import gc
 import logging
 import resource
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import psutil
 
-from harness import metrics
 from harness.errors import ConfigError, InvariantError
 from harness.gemini import Target
 from harness.generators import REGISTRY
 from harness.generators.base import Load, RequestRecord, RunContext
 from harness.generators.common import GeneratorOptions
-from harness.hdr import RecordFold
-from harness.load import OpenLoad
-from harness.resilience.policy import ResilienceConfig, ResiliencePolicy
-from harness.resources import ResourceSampler
+from harness.measure import metrics
+from harness.measure.hdr import RecordFold
+from harness.measure.resources import ResourceSampler
+from harness.resilience.policy import ResiliencePolicy
+from harness.run.plan import CompareSpec
 
 log = logging.getLogger("harness.run")
-
-SEED_SEMAPHORE = 3  # the seed note's asyncio.Semaphore(3)
-SEED_WORKERS = 5  # the seed note's ThreadPoolExecutor(max_workers=5)
-# Open loop without --max-in-flight / --workers / --concurrency: how many may be in flight.
-OPEN_LOOP_CAPS = {"threaded": 256, "async": 10_000, "sdk": 10_000}
-
-
-@dataclass(frozen=True)
-class CompareSpec:
-    """What to run: designs, load, caps and policy. ``users`` may hold several values (a sweep)."""
-
-    modes: tuple[str, ...]
-    users: tuple[int, ...]
-    requests_per_user: int = 1
-    workers: int | None = None
-    concurrency: int | None = None
-    seed_limits: bool = False
-    repetitions: int = 1
-    resilience: ResilienceConfig = field(default_factory=ResilienceConfig)
-    max_output_tokens: int = 2048
-    secondary: bool = False
-    stream: bool = False
-    open_load: OpenLoad | None = None  # set: open-loop arrivals instead of closed-loop users
-    raw_records: bool = True  # False: fold records into HDR histograms as they end
-    late_threshold_s: float = metrics.LATE_THRESHOLD_S
-
-    def validate(self) -> None:
-        unknown = [m for m in self.modes if m not in REGISTRY]
-        if unknown:
-            known = ", ".join(REGISTRY)
-            raise ConfigError(f"--modes: unknown mode {unknown[0]!r} (known: {known})")
-        _positive("--users", self.users)
-        _positive("--requests-per-user", (self.requests_per_user,))
-        _positive("--repetitions", (self.repetitions,))
-        _positive("--workers", (self.workers,) if self.workers is not None else ())
-        _positive("--concurrency", (self.concurrency,) if self.concurrency is not None else ())
-
-
-def _positive(flag: str, values: Sequence[int]) -> None:
-    for value in values:
-        if value <= 0:
-            raise ConfigError(f"{flag}: expected a positive integer, got {value}")
-
-
-def concurrency_cap(mode: str, users: int, spec: CompareSpec) -> int:
-    """The design's cap: 1 for sequential, else the flag, the seed's limit, or the user count.
-
-    Open loop: ``--max-in-flight``, else the flag, else :data:`OPEN_LOOP_CAPS`.
-    """
-    if mode == "sequential":
-        return 1
-    if mode == "threaded":
-        flag, seed = spec.workers, SEED_WORKERS
-    else:
-        flag, seed = spec.concurrency, SEED_SEMAPHORE
-    if spec.seed_limits:
-        return seed
-    if spec.open_load is not None:
-        limit = spec.open_load.max_in_flight or flag
-        return limit if limit is not None else OPEN_LOOP_CAPS.get(mode, users)
-    return flag if flag is not None else users
 
 
 @dataclass
@@ -279,38 +218,3 @@ def raise_open_file_limit(needed: int) -> tuple[int, int]:
     resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
     log.warning("raised the open-file soft limit", extra={"from": soft, "to": needed})
     return soft, needed
-
-
-def verdict(summaries: Mapping[str, Mapping[str, Any]], *, open_loop: bool = False) -> str:
-    """One line: the fastest design against sequential, and what the bound allows.
-
-    Open-loop runs end when their schedule ends, so makespans say nothing there: the
-    verdict compares p99 latency from the intended start (coordinated omission corrected).
-    """
-    if open_loop:
-        return _open_loop_verdict(summaries)
-    if "sequential" not in summaries or len(summaries) < 2:
-        return "only one design ran: nothing to compare"
-    base = summaries["sequential"]
-    best_mode = min(
-        (m for m in summaries if m != "sequential"), key=lambda m: summaries[m]["makespan_s"]
-    )
-    best = summaries[best_mode]
-    speedup = base["makespan_s"] / best["makespan_s"] if best["makespan_s"] else float("inf")
-    allowed = base["bound_s"] / best["bound_s"] if best.get("bound_s") else None
-    line = f"{best_mode} {speedup:.1f}× faster than sequential"
-    return line + (f"; bound allows {allowed:.0f}×" if allowed else "")
-
-
-def _open_loop_verdict(summaries: Mapping[str, Mapping[str, Any]]) -> str:
-    p99 = {m: (s.get("latency_from_intended_s") or {}).get("p99") for m, s in summaries.items()}
-    known = {m: float(v) for m, v in p99.items() if v is not None}
-    if not known:
-        return "open loop: no latencies recorded"
-    best = min(known, key=lambda m: known[m])
-    worst = max(known, key=lambda m: known[m])
-    line = f"open loop: {best} has the lowest p99 from the intended start ({known[best]:.3g} s)"
-    if worst != best and known[best] > 0:
-        ratio = known[worst] / known[best]
-        line += f"; {worst} {ratio:.1f}× higher ({known[worst]:.3g} s)"
-    return line

@@ -23,9 +23,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from harness.errors import ConfigError, MalformedAnswerError
-from harness.gemini_answer import GeminiAnswer, answer_from_response_obj
-from harness.gemini_errors import error_from_response, parse_retry_delay_s
-from harness.gemini_stream import SseDecoder, StreamChunk, answer_from_chunks, chunk_from_event
+from harness.gemini.answer import GeminiAnswer, answer_from_response_obj
+from harness.gemini.errors import error_from_response, parse_retry_delay_s
+from harness.gemini.stream import SseDecoder, StreamChunk, answer_from_chunks, chunk_from_event
 from harness.recipes import RECIPE_SCHEMA, RecipeRequest, build_prompt
 
 __all__ = [

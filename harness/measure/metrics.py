@@ -11,7 +11,6 @@ milliseconds::
 from __future__ import annotations
 
 import math
-import statistics
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from harness.errors import ConfigError
-from harness.resilience.events import EventTimes
+from harness.measure.events import EventTimes
 
 if TYPE_CHECKING:  # records are only read; importing generators at run time is not needed
     from harness.generators.base import RequestRecord
@@ -222,21 +221,6 @@ def lag_summary(lags_s: Sequence[float] | FloatArray, late_threshold_s: float) -
     }
 
 
-def lag_warning(summary: Mapping[str, Any]) -> str | None:
-    """A WARNING line when more than 1% of requests left later than the threshold."""
-    lag = summary.get("schedule_lag_s") or {}
-    fraction = lag.get("late_fraction")
-    if fraction is None or fraction <= LATE_WARN_FRACTION:
-        return None
-    return (
-        f"WARNING: {fraction:.1%} of requests left more than "
-        f"{lag['late_threshold_s'] * 1000:g} ms after their intended start "
-        f"(lag p99 {lag['p99'] * 1000:.1f} ms, max {lag['max'] * 1000:.1f} ms): "
-        "the generator could not keep the schedule; latency from the intended start "
-        "includes that wait"
-    )
-
-
 def ratio(numerator: float | None, denominator: float | None) -> float | None:
     if numerator is None or not denominator:
         return None
@@ -337,42 +321,3 @@ def breaker_states(transitions: Sequence[Mapping[str, Any]], seconds: int) -> li
             position += 1
         states.append(state)
     return states
-
-
-def speedups(runs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The ``comparison`` list: each mode's median makespan against sequential's, per users.
-
-    ``bound_speedup`` is sequential's bound over the mode's bound (None when unknown).
-    """
-    groups: dict[tuple[int, str], list[Mapping[str, Any]]] = {}
-    for run in runs:
-        groups.setdefault((int(run["users"]), str(run["mode"])), []).append(run)
-    rows = []
-    for (users, mode), group in groups.items():
-        baseline = groups.get((users, "sequential"))
-        if mode != "sequential" and baseline:
-            rows.append(_speedup_row(users, mode, group, baseline))
-    return sorted(rows, key=lambda row: row["users"])
-
-
-def _speedup_row(
-    users: int,
-    mode: str,
-    group: Sequence[Mapping[str, Any]],
-    baseline: Sequence[Mapping[str, Any]],
-) -> dict[str, Any]:
-    median_s = _median_of(group, "makespan_s")
-    return {
-        "users": users,
-        "mode": mode,
-        "speedup_vs_sequential": ratio(_median_of(baseline, "makespan_s"), median_s),
-        "bound_speedup": ratio(_median_of(baseline, "bound_s"), _median_of(group, "bound_s")),
-        "median_makespan_s": median_s,
-        "repetitions": len(group),
-    }
-
-
-def _median_of(runs: Sequence[Mapping[str, Any]], key: str) -> float | None:
-    values = [run["summary"].get(key) for run in runs]
-    known = [float(v) for v in values if v is not None]
-    return statistics.median(known) if known else None

@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from hdrh.histogram import HdrHistogram
 
-from harness import metrics
-from harness.resilience.events import EventTimes
+from harness.measure import metrics
+from harness.measure.events import EventTimes
 
 if TYPE_CHECKING:
     from harness.generators.base import RequestRecord
@@ -92,7 +92,7 @@ class Histogram:
         return (low + high) / 2 / 1e6
 
     def percentiles(self) -> dict[str, float]:
-        """The keys of :func:`harness.metrics.percentiles`; ``{}`` when empty."""
+        """The keys of :func:`harness.measure.metrics.percentiles`; ``{}`` when empty."""
         self._flush()
         count = self.count
         if count == 0:
@@ -113,8 +113,8 @@ class RecordFold:
     """Folds records into histograms and counters as they end (thread-safe, bounded memory).
 
     Use it as the run's ``on_record`` with ``keep_records=False``; then :meth:`summary`
-    and :meth:`timeline` give what :func:`harness.metrics.summarize` and
-    :func:`harness.metrics.timeline` give from a list of records::
+    and :meth:`timeline` give what :func:`harness.measure.metrics.summarize` and
+    :func:`harness.measure.metrics.timeline` give from a list of records::
 
         fold = RecordFold(late_threshold_s=0.01)
         ... run with RunContext(clock, policy, on_record=fold, keep_records=False) ...
@@ -170,7 +170,7 @@ class RecordFold:
         return sum(self._outcomes.values())
 
     def invariant_problems(self, submitted: int) -> list[str]:
-        """Like :func:`harness.metrics.check_invariant` for ids ``range(submitted)``."""
+        """Like :func:`harness.measure.metrics.check_invariant` for ids ``range(submitted)``."""
         seen = np.frombuffer(bytes(self._seen), dtype=np.uint8)
         wanted = np.zeros(max(submitted, seen.size), dtype=np.uint8)
         wanted[: seen.size] = seen
@@ -195,7 +195,7 @@ class RecordFold:
         makespan_s: float,
         upstream_attempts: int | None = None,
     ) -> dict[str, Any]:
-        """The keys of :func:`harness.metrics.summarize`, from the histograms."""
+        """The keys of :func:`harness.measure.metrics.summarize`, from the histograms."""
         with self._lock:
             return self._summary(
                 concurrency_cap, service_time_s, submitted, makespan_s, upstream_attempts
@@ -257,7 +257,7 @@ class RecordFold:
         transitions: Sequence[Mapping[str, Any]],
         duration_s: float,
     ) -> list[dict[str, Any]]:
-        """The rows of :func:`harness.metrics.timeline`, from per-second counters."""
+        """The rows of :func:`harness.measure.metrics.timeline`, from per-second counters."""
         with self._lock:
             last = max(self._per_second, default=-1)
             seconds = max(last + 1, math.ceil(duration_s), 1 if self._per_second else 0)

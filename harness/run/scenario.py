@@ -19,15 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.calibrate import CALIBRATION_MODES, CalibrationMode
-from harness.cli_common import DEFAULT_MOCK_LATENCY_S
-from harness.compare import CompareSpec
 from harness.errors import ConfigError
 from harness.generators import REGISTRY
-from harness.load import Arrival, OpenLoad, parse_arrival
+from harness.generators.load import Arrival, OpenLoad, parse_arrival
 from harness.resilience.config import ResilienceConfig
-from harness.runner import OutputOptions, RunPlan
-from harness.targets import TargetKind, TargetSpec
+from harness.run.defaults import CALIBRATION_MODES, DEFAULT_MOCK_LATENCY_S, CalibrationMode
+from harness.run.plan import CompareSpec, OutputOptions, RunPlan
+from harness.run.targets import TargetKind, TargetSpec
 from mock_gemini.config import MockConfig, MockConfigError
 
 # The keys of each table this module checks itself; [mock] and [resilience] are checked

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from harness.child import ChildServer
-from harness.embedded import EmbeddedMock
 from harness.errors import ConfigError
+from harness.run.child import ChildServer
+from harness.run.embedded import EmbeddedMock
 
 _READY = re.compile(r"^recipe service \((?P<mode>\w+)\) listening on (?P<url>http://\S+)$")
 

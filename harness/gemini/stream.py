@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.errors import MalformedAnswerError
-from harness.gemini_answer import (
+from harness.gemini.answer import (
     GeminiAnswer,
     answer_from_parts,
     candidate_text,
     first_candidate,
 )
-from harness.gemini_errors import error_from_response
+from harness.gemini.errors import error_from_response
 
 
 class SseDecoder:

@@ -6,14 +6,16 @@ Each option is declared once here; the builders turn a namespace into config obj
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import ConfigError
-from harness.resilience.config import ResilienceConfig
-from harness.targets import TargetSpec
-from mock_gemini.config import MockConfig, add_mock_arguments, config_from_args
+from harness.run.defaults import DEFAULT_MOCK_LATENCY_S
+from mock_gemini.config import add_mock_arguments, config_from_args
 
-DEFAULT_MOCK_LATENCY_S = 1.0  # the embedded mock's time to first token when none is given
+if TYPE_CHECKING:
+    from harness.resilience.config import ResilienceConfig
+    from harness.run.targets import TargetSpec
+    from mock_gemini.config import MockConfig
 
 
 def add_target_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,6 +37,8 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def target_spec(ns: argparse.Namespace) -> TargetSpec:
+    from harness.run.targets import TargetSpec
+
     if ns.target == "gemini":
         return TargetSpec("gemini", ns.base_url, ns.model, ns.api_version)
     if ns.base_url:
@@ -111,6 +115,8 @@ def _ratio(text: str) -> float | str:
 
 
 def resilience_config(ns: argparse.Namespace) -> ResilienceConfig:
+    from harness.resilience.config import ResilienceConfig
+
     return ResilienceConfig.from_mapping(resilience_overrides(ns), "command line")
 
 

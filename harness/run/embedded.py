@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from harness.child import ChildServer
 from harness.errors import ConfigError
+from harness.run.child import ChildServer
 
 _READY = re.compile(r"^mock_gemini listening on (?P<url>http://\S+)$")
 

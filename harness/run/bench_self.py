@@ -1,6 +1,5 @@
-"""calibrate and bench-self: the harness measured against itself on this machine.
+"""bench-self: the harness measured against a bare loop and Locust on this machine.
 
-    python -m harness calibrate --concurrency 1000 --latency 0.5
     python -m harness bench-self --concurrency 64 --requests 3000 --rounds 3
 
 bench-self runs, on ONE zero-latency embedded mock and in interleaved rounds, a bare
@@ -13,10 +12,8 @@ makespan, the bare loop around its whole run, session included.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import csv
-import json
 import os
 import resource
 import statistics
@@ -25,61 +22,26 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import psutil
 
-from harness import calibrate
-from harness.compare import CompareSpec, run_mode
-from harness.embedded import EmbeddedMock
 from harness.errors import ConfigError
 from harness.gemini import HttpRequest, Target, build_generate_request
 from harness.generators.base import Workload
-from harness.machine import machine_info
+from harness.measure.machine import machine_info
 from harness.recipes import RecipeRequest
 from harness.resilience.config import preset
+from harness.run.defaults import BENCH_CLIENTS
+from harness.run.design import run_mode
+from harness.run.embedded import EmbeddedMock
+from harness.run.plan import CompareSpec
 
-LOCUSTFILE = Path(__file__).resolve().parents[1] / "scenarios" / "bench_self_locustfile.py"
-CLIENTS = ("bare-aiohttp", "async", "threaded", "locust-fasthttp")
-
-
-def add_calibrate_arguments(parser: argparse.ArgumentParser) -> None:
-    add = parser.add_argument
-    add("--concurrency", type=int, default=1000, help="requests in flight for the timing error")
-    add("--latency", type=float, default=0.5, help="latency the mock injects (s)")
-    add("--rate-users", type=int, default=64, help="users looping for the max rate")
-    add("--rate-requests", type=int, default=4000, help="requests for the max rate")
-    add("--save", default=str(calibrate.CALIBRATION_PATH), help="where the result is kept")
-    add("--json", action="store_true", help="print the result as JSON")
-
-
-def calibrate_main(ns: argparse.Namespace, argv: list[str]) -> int:
-    plan = calibrate.CalibrationPlan(
-        "full", ns.concurrency, ns.latency, ns.rate_users, ns.rate_requests
-    )
-    plan.validate()
-    block = calibrate.measure(plan)
-    path = calibrate.save(block, Path(ns.save))
-    if ns.json:
-        print(json.dumps(block, indent=1))
-    else:
-        print("\n".join(calibrate.describe(block)))
-        print(f"saved: {path} (results files carry it as their calibration block)")
-    return 0
-
-
-def add_bench_self_arguments(parser: argparse.ArgumentParser) -> None:
-    add = parser.add_argument
-    add("--concurrency", type=int, default=64, help="users / connections of every client")
-    add("--requests", type=int, default=3000, help="requests per client per round")
-    add("--rounds", type=int, default=3, help="interleaved rounds; medians are reported")
-    add("--locust-seconds", type=float, default=6.0, help="Locust run time per round")
-    add("--no-locust", action="store_true", help="leave Locust out")
-    add("--clients", default=",".join(CLIENTS), help=f"subset of {', '.join(CLIENTS)}")
-    add("--out", metavar="FILE", help="also write the figures as JSON")
-    add("--json", action="store_true", help="print the figures as JSON")
+LOCUSTFILE = Path(__file__).resolve().parents[2] / "scenarios" / "bench_self_locustfile.py"
+CLIENTS = BENCH_CLIENTS
 
 
 Measure = Callable[[], dict[str, Any]]
@@ -168,11 +130,20 @@ def _aggregated_row(path: Path, stderr: str) -> dict[str, str]:
     return rows[0]
 
 
-def bench_self(ns: argparse.Namespace) -> dict[str, Any]:
+@dataclass(frozen=True)
+class BenchSelfPlan:
+    """What ``bench-self`` measures: clients, users (= connections), requests, rounds."""
+
+    clients: tuple[str, ...] = CLIENTS
+    concurrency: int = 64
+    requests: int = 3000
+    rounds: int = 3
+    locust_seconds: float = 6.0
+
+
+def bench_self(ns: BenchSelfPlan) -> dict[str, Any]:
     """Interleaved rounds of every client on one zero-latency mock; medians and ratios."""
-    clients = [c.strip() for c in ns.clients.split(",") if c.strip()]
-    if ns.no_locust:
-        clients = [c for c in clients if c != "locust-fasthttp"]
+    clients = list(ns.clients)
     unknown = [c for c in clients if c not in CLIENTS]
     if unknown or ns.concurrency < 1 or ns.requests < ns.concurrency or ns.rounds < 1:
         raise ConfigError(
@@ -190,9 +161,7 @@ def bench_self(ns: argparse.Namespace) -> dict[str, Any]:
     return _report(ns, rounds)
 
 
-def _measures(
-    ns: argparse.Namespace, target: Target, req: HttpRequest, url: str
-) -> dict[str, Measure]:
+def _measures(ns: BenchSelfPlan, target: Target, req: HttpRequest, url: str) -> dict[str, Measure]:
     c, n = ns.concurrency, ns.requests
     return {
         "bare-aiohttp": lambda: _timed(lambda: asyncio.run(bare_aiohttp(req, c, n))),
@@ -202,7 +171,7 @@ def _measures(
     }
 
 
-def _report(ns: argparse.Namespace, rounds: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+def _report(ns: BenchSelfPlan, rounds: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     medians = {c: statistics.median(r["rps"] for r in rs) for c, rs in rounds.items()}
     ratios = {}
     if "async" in rounds:
@@ -239,33 +208,3 @@ def paired_ratio(ours: list[dict[str, Any]], theirs: list[dict[str, Any]]) -> fl
 
 def _meets(ratio: float | None, target: float) -> bool | None:
     return None if ratio is None else ratio >= target
-
-
-def print_bench(report: dict[str, Any]) -> None:
-    print(
-        f"{'client':<16} {'req/s (median)':>15} {'min..max':>17} {'CPU µs/req':>11} {'errors':>7}"
-    )
-    for client, rs in report["rounds"].items():
-        rps = [r["rps"] for r in rs]
-        cpu = [r["cpu_us_per_request"] for r in rs if r["cpu_us_per_request"] is not None]
-        errors = sum(r["errors"] for r in rs)
-        cpu_text = f"{statistics.median(cpu):.0f}" if cpu else "–"
-        span = f"{min(rps):.0f}..{max(rps):.0f}"
-        median = report["median_rps"][client]
-        print(f"{client:<16} {median:>15.0f} {span:>17} {cpu_text:>11} {errors:>7}")
-    for name, ratio in report["ratios"].items():
-        print(f"{name}: {ratio:.2f}× (median of the per-round ratios)")
-    for name, ok in report["targets"].items():
-        if ok is not None:
-            print(f"target {name}: {'met' if ok else 'MISSED'}")
-
-
-def bench_self_main(ns: argparse.Namespace, argv: list[str]) -> int:
-    report = bench_self(ns)
-    if ns.out:
-        Path(ns.out).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
-    if ns.json:
-        print(json.dumps(report, indent=1))
-    else:
-        print_bench(report)
-    return 0

@@ -1,4 +1,7 @@
-"""report and regress: re-render saved runs; gate a run against a baseline.
+"""report and regress: show saved runs again; gate a run against a baseline.
+
+    python -m harness report runs/<run>                 # the console summary the run printed
+    python -m harness report runs/<a> runs/<b> --out DIR   # plots, report.html, summary.md
 
 ``reports`` is imported lazily here only: matplotlib is slow to import.
 """
@@ -7,22 +10,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 from harness.errors import ConfigError
-
-
-def render(sources: Sequence[Path], out_dir: Path) -> Path:
-    """Write plots, report.html and summary.md into ``out_dir``; return the HTML path."""
-    from reports.errors import ReportInputError
-    from reports.render import render_report
-
-    try:
-        paths = render_report(list(sources), out_dir)
-    except ReportInputError as exc:
-        raise ConfigError(str(exc)) from None
-    return paths["html"]
 
 
 def add_report_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,17 +22,35 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="RUN_DIR_OR_RESULTS",
         help="run directories or results.json files (several: side by side)",
     )
-    parser.add_argument("--out", metavar="DIR", help="where to write (default: the first run dir)")
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        help="also write plots, report.html and summary.md into DIR (default: write nothing)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
 
 
 def report_main(ns: argparse.Namespace, _argv: list[str]) -> int:
+    from harness.cli.output import render
+    from reports.console import print_summary, stdout_console, summary_json
+    from reports.errors import ReportInputError
+    from reports.load import load_many
+
     sources = [Path(s) for s in ns.sources]
     for source in sources:
         if not source.exists():
             raise ConfigError(f"{source}: no such file or directory")
-    first = sources[0] if sources[0].is_dir() else sources[0].parent
-    out_dir = Path(ns.out) if ns.out else first
-    print(f"report: {render(sources, out_dir)}")
+    try:
+        loaded = load_many(sources)
+    except ReportInputError as exc:
+        raise ConfigError(str(exc)) from None
+    for results in loaded:
+        if ns.json:
+            print(summary_json(results))
+        else:
+            print_summary(results, stdout_console())
+    if ns.out:
+        print(f"report: {render(sources, Path(ns.out))}")
     return 0
 
 

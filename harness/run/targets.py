@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from harness.embedded import EmbeddedMock
 from harness.errors import ConfigError, MissingApiKeyError
 from harness.gemini import GEMINI_BASE_URL, Target
+from harness.run.embedded import EmbeddedMock
 from mock_gemini.config import MockConfig
 
 TargetKind = Literal["mock", "base-url", "gemini"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from harness.calibrate import CALIBRATION_MODES
-from harness.cli_common import (
+from harness.cli.common import (
     add_output_arguments,
     add_resilience_arguments,
     add_target_arguments,
@@ -15,11 +15,13 @@ from harness.cli_common import (
     resilience_config,
     target_spec,
 )
-from harness.compare import CompareSpec
 from harness.errors import ConfigError
 from harness.generators import DEFAULT_MODES, REGISTRY
-from harness.load import OpenLoad, parse_arrival
-from harness.runner import OutputOptions, RunPlan, execute, finish
+from harness.run.defaults import CALIBRATION_MODES
+
+if TYPE_CHECKING:
+    from harness.generators.load import OpenLoad
+    from harness.run.plan import CompareSpec, OutputOptions, RunPlan
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -79,6 +81,8 @@ def add_scale_arguments(parser: argparse.ArgumentParser) -> None:
 
 def open_load(ns: argparse.Namespace) -> OpenLoad | None:
     """The open-loop schedule the flags ask for; None without --rate."""
+    from harness.generators.load import OpenLoad, parse_arrival
+
     if ns.rate is None:
         stray = [f for f in ("duration", "requests", "max_in_flight") if getattr(ns, f) is not None]
         if stray:
@@ -96,6 +100,8 @@ def open_load(ns: argparse.Namespace) -> OpenLoad | None:
 
 
 def output_options(ns: argparse.Namespace) -> OutputOptions:
+    from harness.run.plan import OutputOptions
+
     return OutputOptions(
         out=Path(ns.out) if ns.out else None,
         json=ns.json,
@@ -108,6 +114,8 @@ def output_options(ns: argparse.Namespace) -> OutputOptions:
 
 def plan_from_args(ns: argparse.Namespace, argv: Sequence[str], users: Sequence[int]) -> RunPlan:
     """The run the command line asks for (compare, sweep)."""
+    from harness.run.plan import RunPlan
+
     tspec = target_spec(ns)
     mock = mock_config(ns) if tspec.kind == "mock" else None
     spec = compare_spec(ns, users)
@@ -116,6 +124,8 @@ def plan_from_args(ns: argparse.Namespace, argv: Sequence[str], users: Sequence[
 
 
 def compare_spec(ns: argparse.Namespace, users: Sequence[int]) -> CompareSpec:
+    from harness.run.plan import CompareSpec
+
     modes = tuple(m.strip() for m in ns.modes.split(",") if m.strip())
     if not modes:
         raise ConfigError("--modes: expected at least one design")
@@ -146,6 +156,9 @@ def _late_threshold_s(milliseconds: float) -> float:
 
 
 def main(ns: argparse.Namespace, argv: list[str]) -> int:
+    from harness.cli.output import finish
+    from harness.run.runner import execute
+
     plan = plan_from_args(ns, argv[1:], [ns.users])
-    finish(plan, *execute(plan))
+    finish(plan, execute(plan))
     return 0

@@ -22,8 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError
-from harness.machine import git_commit, machine_info, tool_info
-from harness.metrics import speedups
+from harness.measure.machine import git_commit, machine_info, tool_info
 
 SCHEMA_VERSION = 1
 RESULTS_NAME = "results.json"
@@ -44,7 +43,6 @@ def new_results(command: Sequence[str], config: Mapping[str, Any]) -> dict[str, 
         "command": list(command),
         "config": dict(config),
         "runs": [],
-        "comparison": [],
     }
 
 
@@ -61,7 +59,7 @@ def add_run(
     transitions: Iterable[Mapping[str, Any]] = (),
     timeline: Iterable[Mapping[str, Any]] = (),
 ) -> None:
-    """Append one run (records may be RequestRecords or dicts) and refresh ``comparison``."""
+    """Append one run (records may be RequestRecords or dicts)."""
     results["runs"].append(
         {
             "mode": mode,
@@ -75,7 +73,6 @@ def add_run(
             "records": [_record_dict(r) for r in records],
         }
     )
-    results["comparison"] = speedups(results["runs"])
 
 
 def _record_dict(record: Any) -> dict[str, Any]:

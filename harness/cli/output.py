@@ -1,0 +1,56 @@
+"""The end of every run-type command: derive, write, show, render.
+
+    document = execute(plan)
+    finish(plan, document)    # results.json, the console summary (or --json), the report
+
+The figures a person reads are computed by ``reports`` from the document; this module
+only wires them to stdout and files. ``reports`` is imported here, lazily (matplotlib
+is slow to import).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from harness.errors import ConfigError
+from harness.measure import results
+from harness.run.plan import RunPlan
+
+
+def finish(plan: RunPlan, document: dict[str, Any]) -> Path:
+    """Add the derived keys, write ``results.json``, print the summary, render the report."""
+    from reports.console import notes, print_summary, stdout_console, summary_json
+    from reports.load import parse_results
+    from reports.verdict import derived
+
+    out_dir = plan.output.out or results.default_run_dir(plan.command)
+    path = out_dir / results.RESULTS_NAME
+    document.update(derived(parse_results(document, path)))
+    written = results.write_results(document, out_dir)
+    loaded = parse_results(document, written)
+    if plan.output.json:
+        print(summary_json(loaded))
+        for line in notes(loaded):
+            print(line, file=sys.stderr)
+    else:
+        print_summary(loaded, stdout_console())
+    if plan.output.report:
+        report = render([written], out_dir)
+        if not plan.output.json:
+            print(f"report: {report}")
+    return written
+
+
+def render(sources: Sequence[Path], out_dir: Path) -> Path:
+    """Write plots, report.html and summary.md into ``out_dir``; return the HTML path."""
+    from reports.errors import ReportInputError
+    from reports.render import render_report
+
+    try:
+        paths = render_report(list(sources), out_dir)
+    except ReportInputError as exc:
+        raise ConfigError(str(exc)) from None
+    return paths["html"]

@@ -1,0 +1,141 @@
+"""Execute a :class:`~harness.run.plan.RunPlan`: every design, load and repetition, in order.
+
+    document = execute(plan)   # the results document (docs/results-format.md)
+
+The runner shows progress on stderr and nothing else; tables, verdicts and reports are
+views of the document, computed in ``reports``.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import urllib.request
+from collections.abc import Sequence
+from typing import Any
+
+from harness.gemini import Target
+from harness.generators.base import Load, Workload
+from harness.logs import configure_logging
+from harness.measure import metrics, results
+from harness.run.calibrate import calibration_block
+from harness.run.design import ModeRun, open_file_need, raise_open_file_limit, run_mode
+from harness.run.plan import CompareSpec, RunPlan, concurrency_cap
+from harness.run.progress import ModeProgress, progress_bar
+from harness.run.targets import TargetSpec, open_target
+from mock_gemini.config import MockConfig
+
+
+def service_time_s(target: TargetSpec, mock: MockConfig | None) -> float | None:
+    """S of the bound: the mock's mean time to first token when nothing else adds time."""
+    if target.kind != "mock" or mock is None:
+        return None
+    if mock.tokens_per_s or mock.thinking_tokens:
+        return None
+    return mock.latency.mean_s()
+
+
+def execute(plan: RunPlan) -> dict[str, Any]:
+    """Run every (users, repetition, mode); return the results document (not yet written).
+
+    The document holds what was measured; the views and the verdict are computed from it
+    by ``reports`` (see ``harness.cli.output.finish``). Secrets are scrubbed from it.
+    """
+    spec, tspec, mock, out = plan.spec, plan.target, plan.mock, plan.output
+    configure_logging(out.verbose, out.log_json)
+    raise_open_file_limit(open_file_need(_largest_cap(spec)))
+    calibration = calibration_block(plan.calibration)
+    runs: list[ModeRun] = []
+    show = out.progress and not out.json and sys.stderr.isatty()
+    with open_target(tspec, mock) as target, progress_bar(show) as progress:
+        configure_logging(out.verbose, out.log_json, secrets=[target.api_key])
+        fresh = tspec.kind == "mock"
+        for load in _loads(spec):
+            for rep in range(spec.repetitions):
+                runs += _one_round(target, spec, load, rep, progress, fresh)
+        url = target.base_url
+        secret = target.api_key
+    s_time = service_time_s(tspec, mock) or _measured_service_time(runs)
+    config = {
+        "target": tspec.describe(url),
+        "mock": mock.to_dict() if mock else None,
+        "resilience": spec.resilience.to_dict(),
+        "workload": {"users": list(spec.users), "requests_per_user": spec.requests_per_user},
+        "modes": list(spec.modes),
+        "seed_limits": spec.seed_limits,
+        "service_time_s": s_time,
+        "scenario": plan.scenario,
+        "stream": spec.stream,
+        "open_loop": spec.open_load.describe() if spec.open_load else None,
+        "raw_records": spec.raw_records,
+    }
+    data = results.new_results([plan.command, *plan.argv], config)
+    data["calibration"] = calibration
+    for run in runs:
+        rpu = spec.requests_per_user if spec.open_load is None else 1
+        results.add_run(
+            data, mode=run.mode, users=run.users, requests_per_user=rpu,
+            repetition=run.repetition, concurrency_cap=run.cap, summary=_summary(run, spec, s_time),
+            records=run.records, transitions=run.transitions(), timeline=run.timeline(),
+        )  # fmt: skip
+    scrubbed: dict[str, Any] = results.scrub_secrets(data, [secret])
+    return scrubbed
+
+
+def _loads(spec: CompareSpec) -> list[Load]:
+    """One open-loop schedule, or one closed-loop workload per users value."""
+    if spec.open_load is not None:
+        return [spec.open_load]
+    return [Workload(users, spec.requests_per_user) for users in spec.users]
+
+
+def _largest_cap(spec: CompareSpec) -> int:
+    """The most requests that can be in flight at once (each holds a socket)."""
+    if spec.open_load is None:
+        return max(concurrency_cap(m, u, spec) for m in spec.modes for u in spec.users)
+    caps = (concurrency_cap(m, spec.open_load.users, spec) for m in spec.modes)
+    return min(max(caps), spec.open_load.total)  # never more in flight than requests
+
+
+def _one_round(
+    target: Target, spec: CompareSpec, load: Load, rep: int, progress: Any, fresh: bool = False
+) -> list[ModeRun]:
+    out = []
+    total = load.total
+    label = f"×{load.users}" if isinstance(load, Workload) else "open"
+    reset = functools.partial(reset_mock, target.base_url) if fresh else None
+    for mode in spec.modes:
+        cap = concurrency_cap(mode, load.users, spec)
+        bar = ModeProgress(progress, f"{mode} {label}", total)
+        out.append(run_mode(mode, target, load, cap, spec, bar, rep, on_start=reset))
+    return out
+
+
+def _summary(run: ModeRun, spec: CompareSpec, s_time: float | None) -> dict[str, Any]:
+    """The run's summary; open loop's bound is the schedule's span plus one service time."""
+    summary = run.summary(s_time)
+    if spec.open_load is not None:
+        span_s = max((t for _, t in spec.open_load.schedule()), default=0.0)
+        bound = span_s + s_time if s_time is not None else None
+        summary["bound_s"] = bound
+        summary["efficiency"] = metrics.ratio(bound, run.makespan_s)
+    return summary
+
+
+def reset_mock(base_url: str) -> None:
+    """Every design meets the same embedded mock: schedule from 0, quotas full, draws re-seeded."""
+    request = urllib.request.Request(f"{base_url}/_mock/reset", method="POST")
+    no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback only
+    with no_proxy.open(request, timeout=10) as answer:
+        answer.read()
+
+
+def _measured_service_time(runs: Sequence[ModeRun]) -> float | None:
+    """Without an injected latency, S is the median latency of the least concurrent run."""
+    if not runs:
+        return None
+    calmest = min(runs, key=lambda r: r.cap)
+    if calmest.fold is not None:
+        return calmest.fold.hist["latency_s"].percentiles().get("p50")
+    ok = [r.latency_s for r in calmest.records if r.outcome == "ok"]
+    return metrics.percentiles(ok).get("p50") if ok else None
