@@ -35,7 +35,6 @@ _COLLECTED = re.compile(r"Collected : (\d+)")
 
 def run_client(client: str, url: str, requests: int) -> None:
     """The measured process: one client, ``requests`` requests, 64 at a time."""
-    from harness.run.bench_self import bare_aiohttp
     from harness.gemini import Target, build_generate_request
     from harness.generators.base import RunContext, Workload
     from harness.generators.common import GeneratorOptions
@@ -43,6 +42,7 @@ def run_client(client: str, url: str, requests: int) -> None:
     from harness.recipes import RecipeRequest
     from harness.resilience.config import preset
     from harness.resilience.policy import ResiliencePolicy
+    from harness.run.bench_self import bare_aiohttp
     from harness.run.design import quiet_gc
 
     target = Target(url, "bench-instructions")

@@ -45,7 +45,7 @@ def print_summary(results: Results, console: Console) -> None:
     for table in summary_tables(results):
         console.print(table)
     for line in [*notes(results), *closing_lines(results)]:
-        console.print(line, markup=False, highlight=False)
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def summary_json(results: Results) -> str:

@@ -1,4 +1,4 @@
-"""Read and validate results files (schema 1, see ``docs/results-format.md``).
+"""Read and validate results files (schema 1 or 2, see ``docs/results-format.md``).
 
 A source is a run directory (holding ``results.json``) or the path of a results file.
 Raw records come from the run's ``records`` list or, when the run names a
@@ -20,7 +20,8 @@ from typing import Any
 
 from reports.errors import ReportInputError
 
-SCHEMA = 1
+SCHEMA = 2
+SCHEMAS = (1, 2)  # schema 1: no derived verdict keys; they are recomputed from the runs
 RESULTS_NAME = "results.json"
 BREAKER_STATES = frozenset({"closed", "open", "half_open"})
 
@@ -102,8 +103,10 @@ def parse_results(doc: object, path: Path) -> Results:
     top = _Checker(path)
     obj = top.mapping(doc, "")
     schema = top.field(obj, "schema", "", int)
-    if schema != SCHEMA:
-        raise ReportInputError(f"{path}: schema: unsupported version {schema!r} (want {SCHEMA})")
+    if schema not in SCHEMAS:
+        raise ReportInputError(
+            f"{path}: schema: unsupported version {schema!r} (want one of {SCHEMAS})"
+        )
     runs_raw = top.field(obj, "runs", "", list)
     if not runs_raw:
         raise ReportInputError(f"{path}: runs: empty, nothing to report")

@@ -83,7 +83,9 @@ def load_label(results: Results, users: int) -> str:
     if not open_loop:
         return f"{users} users"
     rate = open_loop.get("rate_rps")
-    caps = sorted({run.concurrency_cap for run in results.runs if run.concurrency_cap})
+    # sequential is one in flight by definition: the cap that describes the load is the others'
+    caps = sorted({run.concurrency_cap for run in results.runs
+                   if run.concurrency_cap and run.mode != REFERENCE_MODE})  # fmt: skip
     cap = f", ≤ {_num(caps[0])} in flight" if len(caps) == 1 else ""
     if len(caps) > 1:
         cap = f", ≤ {_num(caps[0])}–{_num(caps[-1])} in flight"
@@ -206,7 +208,7 @@ def _share_warnings(
     warnings = []
     for mode, share in shares.items():
         if share is not None and share < MIN_OK_SHARE:
-            warnings.append(f"{mode} served {_served(modes[mode])} real answers")
+            warnings.append(f"{mode} served {_served(modes[mode])}")
     known = [s for s in shares.values() if s is not None]
     if not warnings and known and max(known) - min(known) > MAX_OK_SHARE_GAP:
         text = ", ".join(f"{m} {s:.0%}" for m, s in shares.items() if s is not None)
@@ -219,7 +221,7 @@ def _served(runs: Sequence[Run]) -> str:
     counts = run.summary.get("counts") or {}
     ok, submitted = counts.get("ok", 0), counts.get("submitted", 0)
     rest = [f"{counts[k]} {k}" for k in ("fallback", "failed") if counts.get(k)]
-    return f"{ok} of {submitted}" + (f" ({', '.join(rest)})" if rest else "")
+    return f"{ok} of {submitted} real answers" + (f" ({', '.join(rest)})" if rest else "")
 
 
 def _ranked(

@@ -15,48 +15,14 @@ import dataclasses
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from harness.generators.load import OpenLoad
+from harness.measure.record import RequestRecord
 from harness.recipes import RecipeRequest
 
 if TYPE_CHECKING:
     from harness.resilience.policy import ResiliencePolicy
-
-Outcome = Literal["ok", "fallback", "failed"]
-
-
-# Hot-path value classes are ``slots=True`` rather than ``frozen=True``: a frozen
-# dataclass sets each field through ``object.__setattr__`` (5 µs for a record against
-# 1 µs), paid once per request. Treat them as read-only all the same.
-@dataclass(slots=True)
-class RequestRecord:
-    """One request's fate (read-only). Times are monotonic seconds since the run's start."""
-
-    request_id: int
-    user: int
-    mode: str
-    intended_start_s: float
-    start_s: float
-    first_byte_s: float | None
-    end_s: float
-    latency_s: float
-    ttft_s: float | None
-    outcome: Outcome
-    status: int | None
-    error: str | None
-    attempts: int
-    retry_wait_s: float
-    breaker_state_at_start: str | None
-    prompt_tokens: int | None
-    output_tokens: int | None
-    # Streaming only (None otherwise): see harness.measure.metrics.token_timing.
-    itl_s: float | None = None
-    tpot_s: float | None = None
-    output_tps: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
 
 
 @dataclass(slots=True)

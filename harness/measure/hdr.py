@@ -30,7 +30,7 @@ from harness.measure import metrics
 from harness.measure.events import EventTimes
 
 if TYPE_CHECKING:
-    from harness.generators.base import RequestRecord
+    from harness.measure.record import RequestRecord
 
 LOWEST_US = 1
 HIGHEST_US = 3_600 * 1_000_000  # one hour
@@ -60,6 +60,7 @@ class Histogram:
         self._flush_every = flush_every
         self._buffer = array("d")
         self._sum_s = 0.0
+        self._min_s = float("inf")
         self._max_s = float("-inf")
 
     def record(self, seconds: float) -> None:
@@ -72,6 +73,7 @@ class Histogram:
             return
         values_s = np.frombuffer(self._buffer, dtype=np.float64)
         self._sum_s += float(values_s.sum())
+        self._min_s = min(self._min_s, float(values_s.min()))
         self._max_s = max(self._max_s, float(values_s.max()))
         values_us = np.clip(np.rint(values_s * 1e6), LOWEST_US, HIGHEST_US).astype(np.int64)
         buckets, counts = np.unique(bucket_floor_us(values_us), return_counts=True)
@@ -84,12 +86,16 @@ class Histogram:
         return int(self._hdr.get_total_count()) + len(self._buffer)
 
     def value_at_s(self, percentile: float) -> float:
-        """The middle of the bucket holding ``percentile`` (0..100), in seconds."""
+        """The middle of the bucket holding ``percentile`` (0..100), in seconds.
+
+        Clamped to the observed [min, max]: a bucket's middle may lie past the largest
+        (or below the smallest) value recorded, and a percentile never does.
+        """
         self._flush()
         value = self._hdr.get_value_at_percentile(percentile)
         low = self._hdr.get_lowest_equivalent_value(value)
         high = self._hdr.get_highest_equivalent_value(value)
-        return (low + high) / 2 / 1e6
+        return min(max((low + high) / 2 / 1e6, self._min_s), self._max_s)
 
     def percentiles(self) -> dict[str, float]:
         """The keys of :func:`harness.measure.metrics.percentiles`; ``{}`` when empty."""

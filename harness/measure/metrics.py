@@ -23,7 +23,7 @@ from harness.errors import ConfigError
 from harness.measure.events import EventTimes
 
 if TYPE_CHECKING:  # records are only read; importing generators at run time is not needed
-    from harness.generators.base import RequestRecord
+    from harness.measure.record import RequestRecord
 
 FloatArray = npt.NDArray[np.float64]
 

@@ -1,14 +1,13 @@
-"""The versioned results file (docs/results-format.md): build, write, read, validate.
+"""The versioned results document (docs/results-format.md): build it and write it.
 
     results = new_results(["compare", "--users", "20"], config)
     add_run(results, mode="async", users=20, requests_per_user=1, repetition=0,
             concurrency_cap=20, summary=summary, records=records)
     path = write_results(results, default_run_dir("compare"), secrets=[api_key])
-    again = read_results(path)          # or read_results(path.parent)
 
 Raw records move to a sibling ``records.jsonl`` (one record per line, with a
 ``"run"`` key giving its index in ``runs``) when there are too many to inline;
-:func:`read_results` puts them back.
+``reports.load.load_results`` (the one reader) puts them back.
 """
 
 from __future__ import annotations
@@ -21,15 +20,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness.errors import ConfigError
 from harness.measure.machine import git_commit, machine_info, tool_info
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # docs/results-format.md; reports.load reads 1 and 2
 RESULTS_NAME = "results.json"
 RECORDS_NAME = "records.jsonl"
-_TOP_KEYS = ("schema", "tool", "created_utc", "machine", "command", "config", "runs")
-_RUN_KEYS = ("mode", "users", "requests_per_user", "repetition", "concurrency_cap", "summary")
-_SUMMARY_KEYS = ("makespan_s", "bound_s", "efficiency", "throughput_rps", "latency_s", "counts")
 
 
 def new_results(command: Sequence[str], config: Mapping[str, Any]) -> dict[str, Any]:
@@ -144,85 +139,6 @@ def _scrub(obj: Any, secrets: list[str]) -> Any:
     if isinstance(obj, list | tuple):
         return [_scrub(item, secrets) for item in obj]
     return obj
-
-
-def read_results(path: Path, *, load_records: bool = True) -> dict[str, Any]:
-    """Read and validate a results file (or the ``results.json`` in a run directory).
-
-    Spilled records come back into each run's ``records`` unless ``load_records``
-    is false. Raises ConfigError("{path}: ...") naming the bad key.
-    """
-    file = path / RESULTS_NAME if path.is_dir() else path
-    document = _load_json(file)
-    validate_results(document, file)
-    if load_records and any("records_file" in run for run in document["runs"]):
-        _restore_records(document["runs"], file.parent)
-    return document
-
-
-def _load_json(file: Path) -> Any:
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{file}: no such results file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{file}: cannot read: {exc}") from None
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise ConfigError(f"{file}: not valid JSON: {exc}") from None
-
-
-def validate_results(document: Any, file: Path) -> None:
-    """Raise ConfigError naming ``file`` and the first missing or wrong key."""
-    _require_keys(document, _TOP_KEYS, file, "")
-    if document["schema"] != SCHEMA_VERSION:
-        raise ConfigError(
-            f"{file}: key 'schema' is {document['schema']!r}; this tool reads {SCHEMA_VERSION}"
-        )
-    if not isinstance(document["runs"], list):
-        raise ConfigError(f"{file}: key 'runs' must be a list")
-    for index, run in enumerate(document["runs"]):
-        where = f"runs[{index}]"
-        _require_keys(run, _RUN_KEYS, file, where)
-        _require_keys(run["summary"], _SUMMARY_KEYS, file, f"{where}.summary")
-        if not isinstance(run.get("records", []), list):
-            raise ConfigError(f"{file}: {where}.records must be a list")
-
-
-def _require_keys(obj: Any, keys: Sequence[str], file: Path, where: str) -> None:
-    if not isinstance(obj, Mapping):
-        raise ConfigError(f"{file}: {where or 'top level'} must be a JSON object")
-    for key in keys:
-        if key not in obj:
-            prefix = f"{where}: " if where else ""
-            raise ConfigError(f"{file}: {prefix}missing key '{key}'")
-
-
-def _restore_records(runs: list[dict[str, Any]], directory: Path) -> None:
-    names = {run["records_file"] for run in runs if "records_file" in run}
-    by_run: dict[int, list[dict[str, Any]]] = {}
-    for name in names:
-        for record in _read_jsonl(directory / name):
-            by_run.setdefault(record.pop("run"), []).append(record)
-    for index, run in enumerate(runs):
-        if "records_file" in run:
-            run["records"] = by_run.get(index, [])
-
-
-def _read_jsonl(file: Path) -> Iterable[dict[str, Any]]:
-    try:
-        lines = file.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise ConfigError(f"{file}: cannot read records: {exc}") from None
-    for number, line in enumerate(lines, start=1):
-        try:
-            record = json.loads(line)
-        except ValueError as exc:
-            raise ConfigError(f"{file}:{number}: not valid JSON: {exc}") from None
-        if not isinstance(record, dict) or not isinstance(record.get("run"), int):
-            raise ConfigError(f"{file}:{number}: a record needs an integer key 'run'")
-        yield record
 
 
 def default_run_dir(

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from harness.generators.base import RequestRecord
+from harness.measure.record import RequestRecord
 
 
 @contextmanager

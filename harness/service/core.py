@@ -20,8 +20,9 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from harness.generators.base import InFlight, Outcome, PlannedRequest, RunContext
+from harness.generators.base import InFlight, PlannedRequest, RunContext
 from harness.generators.common import Answered
+from harness.measure.record import Outcome
 from harness.recipes import Recipe, RecipeRequest
 from harness.resilience.policy import CallResult, ResiliencePolicy
 from harness.service.settings import ServiceSettings

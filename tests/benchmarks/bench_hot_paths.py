@@ -17,8 +17,8 @@ import requests
 from pytest_benchmark.fixture import BenchmarkFixture
 
 from harness.gemini import Target, build_generate_request, parse_generate_response
-from harness.generators.base import RequestRecord
 from harness.measure.metrics import summarize
+from harness.measure.record import RequestRecord
 from harness.recipes import RecipeRequest
 from harness.resilience.breaker import BreakerConfig, CircuitBreaker
 from harness.run.embedded import EmbeddedMock

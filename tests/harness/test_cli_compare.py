@@ -26,7 +26,7 @@ def test_compare_writes_results_and_prints_the_verdict(tmp_path: Path) -> None:
                     "--no-report")  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "record invariant: ok" in proc.stdout
-    assert re.search(r"^verdict: \w+ [\d.]+× faster than sequential; bound allows 4×$",
+    assert re.search(r"^verdict: 4 users: \w+ [\d.]+× faster than sequential; bound allows 4×",
                      proc.stdout, re.M), proc.stdout  # fmt: skip
     data = json.loads((out / "results.json").read_text())
     assert data["schema"] == 1

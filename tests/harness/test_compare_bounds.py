@@ -10,8 +10,9 @@ from harness.gemini import Target
 from harness.generators.base import Workload
 from harness.measure import metrics
 from harness.resilience.config import preset
-from harness.run.design import CompareSpec, concurrency_cap, run_mode, verdict
+from harness.run.design import run_mode
 from harness.run.embedded import EmbeddedMock
+from harness.run.plan import CompareSpec, concurrency_cap
 
 LATENCY_S = 0.25
 
@@ -59,23 +60,3 @@ def test_concurrency_caps_default_to_users() -> None:
     assert [concurrency_cap(m, 20, spec) for m in spec.modes] == [1, 20, 20]
     spec = CompareSpec(("threaded", "async"), (20,), workers=4, concurrency=7)
     assert [concurrency_cap(m, 20, spec) for m in spec.modes] == [4, 7]
-
-
-def test_verdict_names_the_fastest_design_and_the_bound() -> None:
-    summaries = {
-        "sequential": {"makespan_s": 20.0, "bound_s": 20.0},
-        "threaded": {"makespan_s": 1.1, "bound_s": 1.0},
-        "async": {"makespan_s": 1.02, "bound_s": 1.0},
-    }
-    assert verdict(summaries) == "async 19.6× faster than sequential; bound allows 20×"
-
-
-def test_open_loop_verdict_compares_corrected_tail_latency() -> None:
-    summaries = {
-        "sequential": {"makespan_s": 5.0, "latency_from_intended_s": {"p99": 2.0}},
-        "async": {"makespan_s": 5.0, "latency_from_intended_s": {"p99": 0.05}},
-    }
-    assert verdict(summaries, open_loop=True) == (
-        "open loop: async has the lowest p99 from the intended start (0.05 s); "
-        "sequential 40.0× higher (2 s)"
-    )

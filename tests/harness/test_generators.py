@@ -12,8 +12,9 @@ from harness.gemini import Target
 from harness.generators import REGISTRY
 from harness.generators.base import RequestRecord, Workload
 from harness.resilience.config import ResilienceConfig, preset
-from harness.run.design import CompareSpec, concurrency_cap, run_mode
+from harness.run.design import run_mode
 from harness.run.embedded import EmbeddedMock
+from harness.run.plan import CompareSpec, concurrency_cap
 
 MODES = [pytest.param(m, id=m) for m in ("sequential", "threaded", "async", "sdk") if m in REGISTRY]
 NO_RESILIENCE = preset("none")

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from hdrh.histogram import HdrHistogram
 
-from harness.generators.base import Outcome, RequestRecord
 from harness.measure.hdr import Histogram, RecordFold, bucket_floor_us
 from harness.measure.metrics import percentiles, summarize, timeline
+from harness.measure.record import Outcome, RequestRecord
 
 
 @pytest.mark.parametrize(
@@ -47,6 +47,26 @@ def test_bucket_floor_is_the_hdr_lowest_equivalent_value() -> None:
     values = np.unique(np.geomspace(1, 3_600_000_000, 5000).astype(np.int64))
     floors = bucket_floor_us(values)
     assert floors.tolist() == [reference.get_lowest_equivalent_value(int(v)) for v in values]
+
+
+@pytest.mark.parametrize(
+    "values_s",
+    [
+        pytest.param([1.0] * 100, id="100x1s"),
+        pytest.param([0.25] * 3 + [2.5] * 97, id="two-values"),
+        pytest.param(np.random.default_rng(3).uniform(0.99, 1.0, 1000).tolist(), id="narrow"),
+    ],
+)
+def test_percentiles_never_leave_the_observed_range(values_s: list[float]) -> None:
+    hist = Histogram()
+    for value in values_s:
+        hist.record(value)
+    got = hist.percentiles()
+    assert got["max"] == max(values_s)
+    for key in ("p50", "p90", "p95", "p99"):
+        assert min(values_s) <= got[key] <= got["max"], key
+    if len(set(values_s)) == 1:  # 100 × 1.0 s: every percentile is 1.0 (was p99 1.0001915)
+        assert got["p99"] == got["p50"] == values_s[0]
 
 
 def test_an_empty_histogram_has_no_percentiles() -> None:

@@ -28,10 +28,12 @@ from harness.generators.load import (
     parse_arrival,
 )
 from harness.generators.pacing import drive_open_sync
-from harness.measure.metrics import lag_warning, summarize
+from harness.measure.metrics import summarize
 from harness.resilience.config import preset
 from harness.resilience.policy import CallResult, ResiliencePolicy
-from harness.run.design import CompareSpec, concurrency_cap, run_mode
+from harness.run.design import run_mode
+from harness.run.plan import CompareSpec, concurrency_cap
+from reports.console import lag_warning
 
 SAMPLES = 20_000
 

@@ -8,15 +8,14 @@ from typing import Any
 import pytest
 
 from harness.errors import ConfigError
-from harness.generators.base import Outcome, RequestRecord
 from harness.measure.metrics import (
     bound_s,
     check_invariant,
     percentiles,
-    speedups,
     summarize,
     timeline,
 )
+from harness.measure.record import Outcome, RequestRecord
 
 
 def record(
@@ -321,40 +320,3 @@ def test_timeline_puts_late_events_in_the_last_row() -> None:
 
 def run(mode: str, users: int, makespan_s: float, bound: float | None) -> dict[str, Any]:
     return {"mode": mode, "users": users, "summary": {"makespan_s": makespan_s, "bound_s": bound}}
-
-
-def test_speedups_use_medians_against_sequential() -> None:
-    runs = [
-        run("sequential", 20, 20.0, 20.0),
-        run("sequential", 20, 22.0, 20.0),
-        run("sequential", 20, 40.0, 20.0),
-        run("async", 20, 1.0, 1.0),
-        run("async", 20, 1.1, 1.0),
-        run("async", 20, 9.0, 1.0),
-        run("threaded", 20, 4.4, 4.0),
-        run("async", 5, 1.0, 1.0),
-    ]
-
-    rows = speedups(runs)
-
-    assert [(r["users"], r["mode"]) for r in rows] == [(20, "async"), (20, "threaded")]
-    by_mode = {r["mode"]: r for r in rows}
-    assert by_mode["async"]["speedup_vs_sequential"] == pytest.approx(20.0)
-    assert by_mode["async"]["bound_speedup"] == pytest.approx(20.0)
-    assert by_mode["async"]["repetitions"] == 3
-    assert by_mode["threaded"]["speedup_vs_sequential"] == pytest.approx(5.0)
-    assert by_mode["threaded"]["bound_speedup"] == pytest.approx(5.0)
-
-
-def test_speedups_sorted_by_users_and_bound_unknown_is_none() -> None:
-    runs = [
-        run("sequential", 50, 50.0, None),
-        run("async", 50, 2.0, None),
-        run("sequential", 10, 10.0, None),
-        run("async", 10, 1.0, None),
-    ]
-
-    rows = speedups(runs)
-
-    assert [(r["users"], r["speedup_vs_sequential"]) for r in rows] == [(10, 10.0), (50, 25.0)]
-    assert all(r["bound_speedup"] is None for r in rows)

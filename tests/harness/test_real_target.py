@@ -11,7 +11,8 @@ from aioresponses import aioresponses
 from harness.gemini import GEMINI_BASE_URL
 from harness.generators.base import Workload
 from harness.resilience.config import preset
-from harness.run.design import CompareSpec, run_mode
+from harness.run.design import run_mode
+from harness.run.plan import CompareSpec
 from harness.run.targets import TargetSpec, api_key_from_env, open_target
 
 FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "gemini"

@@ -9,18 +9,18 @@ from typing import Any
 
 import pytest
 
-from harness.errors import ConfigError
-from harness.generators.base import RequestRecord
 from harness.measure.metrics import summarize
+from harness.measure.record import RequestRecord
 from harness.measure.results import (
     SCHEMA_VERSION,
     add_run,
     default_run_dir,
     new_results,
-    read_results,
     scrub_secrets,
     write_results,
 )
+from reports.load import load_results
+from reports.verdict import comparison_rows
 
 KEY = "AIzaSy-secret-key-987654321"
 
@@ -87,14 +87,18 @@ def test_new_results_describes_tool_machine_and_command() -> None:
     assert commit is None or len(commit) == 40
 
 
-def test_add_run_keeps_comparison_current() -> None:
+def test_comparison_is_derived_by_reports_from_the_runs(tmp_path: Path) -> None:
     results = results_with_runs(users=3)
+    assert "comparison" not in results  # the runner records; reports derives
 
-    assert results["comparison"] == [
+    rows = comparison_rows(load_results(write_results(results, tmp_path)))
+
+    assert rows == [
         {
             "users": 3,
             "mode": "async",
-            "speedup_vs_sequential": 3.0,
+            "reference": "sequential",
+            "speedup_vs_reference": 3.0,
             "bound_speedup": 3.0,
             "median_makespan_s": 1.0,
             "repetitions": 1,
@@ -109,8 +113,8 @@ def test_round_trip_inline(tmp_path: Path) -> None:
 
     assert path == tmp_path / "run" / "results.json"
     assert not (tmp_path / "run" / "records.jsonl").exists()
-    assert read_results(path) == results
-    assert read_results(path.parent) == results
+    assert json.loads(path.read_text()) == results
+    assert load_results(path.parent).document == results
 
 
 def test_records_spill_to_jsonl_and_come_back(tmp_path: Path) -> None:
@@ -123,8 +127,7 @@ def test_records_spill_to_jsonl_and_come_back(tmp_path: Path) -> None:
     assert {run["records_file"] for run in on_disk["runs"]} == {"records.jsonl"}
     lines = (tmp_path / "records.jsonl").read_text().splitlines()
     assert len(lines) == 10
-    assert read_results(path)["runs"][1]["records"] == results["runs"][1]["records"]
-    assert "records" not in read_results(path, load_records=False)["runs"][0]
+    assert list(load_results(path).runs[1].records) == results["runs"][1]["records"]
     assert "records_file" not in results["runs"][0]  # the caller's document is untouched
 
 
@@ -135,7 +138,7 @@ def test_rewrite_below_the_limit_removes_a_stale_spill(tmp_path: Path) -> None:
     write_results(results, tmp_path)
 
     assert not (tmp_path / "records.jsonl").exists()
-    assert read_results(tmp_path) == results
+    assert json.loads((tmp_path / "results.json").read_text()) == results
 
 
 def test_secrets_are_scrubbed_before_writing(tmp_path: Path) -> None:
@@ -160,81 +163,6 @@ def test_scrub_secrets_reaches_keys_lists_and_tuples() -> None:
 
 def test_scrub_longest_secret_first() -> None:
     assert scrub_secrets("abc-abcdef", ["abc", "abcdef"]) == "***-***"
-
-
-def _write_doc(tmp_path: Path, doc: Any) -> Path:
-    path = tmp_path / "results.json"
-    path.write_text(json.dumps(doc))
-    return path
-
-
-def _valid_doc(tmp_path: Path) -> dict[str, Any]:
-    return json.loads(write_results(results_with_runs(), tmp_path / "good").read_text())
-
-
-@pytest.mark.parametrize(
-    ("damage", "message"),
-    [
-        pytest.param(lambda d: d.pop("runs"), "missing key 'runs'", id="no-runs"),
-        pytest.param(lambda d: d.update(schema=2), "key 'schema' is 2", id="schema-2"),
-        pytest.param(lambda d: d.update(runs={}), "key 'runs' must be a list", id="runs-dict"),
-        pytest.param(
-            lambda d: d["runs"][1].pop("mode"), r"runs\[1\]: missing key 'mode'", id="run-mode"
-        ),
-        pytest.param(
-            lambda d: d["runs"][0]["summary"].pop("makespan_s"),
-            r"runs\[0\]\.summary: missing key 'makespan_s'",
-            id="summary-makespan",
-        ),
-        pytest.param(
-            lambda d: d["runs"][0].update(summary=[]),
-            r"runs\[0\]\.summary must be a JSON object",
-            id="summary-list",
-        ),
-        pytest.param(
-            lambda d: d["runs"][0].update(records={}),
-            r"runs\[0\]\.records must be a list",
-            id="records-dict",
-        ),
-    ],
-)
-def test_validation_names_file_and_key(tmp_path: Path, damage: Any, message: str) -> None:
-    doc = _valid_doc(tmp_path)
-    damage(doc)
-    path = _write_doc(tmp_path, doc)
-
-    with pytest.raises(ConfigError, match=message) as caught:
-        read_results(path)
-    assert str(caught.value).startswith(f"{path}: ")
-
-
-@pytest.mark.parametrize(
-    ("content", "message"),
-    [
-        pytest.param("{not json", "not valid JSON", id="bad-json"),
-        pytest.param("[1, 2]", "top level must be a JSON object", id="array"),
-    ],
-)
-def test_unreadable_files_are_config_errors(tmp_path: Path, content: str, message: str) -> None:
-    path = tmp_path / "results.json"
-    path.write_text(content)
-
-    with pytest.raises(ConfigError, match=message):
-        read_results(path)
-
-
-def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="no such results file"):
-        read_results(tmp_path / "nowhere")
-
-
-def test_broken_records_file_names_the_line(tmp_path: Path) -> None:
-    write_results(results_with_runs(), tmp_path, records_inline_limit=1)
-    records = tmp_path / "records.jsonl"
-    records.write_text(records.read_text() + "{oops\n")
-
-    with pytest.raises(ConfigError, match=r"records\.jsonl:7: not valid JSON"):
-        read_results(tmp_path)
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import ConfigError
-from harness.run.runner import OutputOptions
+from harness.run.plan import OutputOptions
 from harness.run.scenario import apply_sets, load_scenario, parse_set, parse_value
 
 FULL = """\

@@ -15,8 +15,9 @@ from harness.generators.common import answered_stream
 from harness.generators.transport import StreamedResponse
 from harness.measure.metrics import TokenTiming, summarize, token_timing
 from harness.resilience.config import preset
-from harness.run.design import CompareSpec, concurrency_cap, run_mode
+from harness.run.design import run_mode
 from harness.run.embedded import EmbeddedMock
+from harness.run.plan import CompareSpec, concurrency_cap
 
 MODES = [pytest.param(m, id=m) for m in ("sequential", "threaded", "async", "sdk") if m in REGISTRY]
 

@@ -8,13 +8,13 @@ import pytest
 
 from reports.aggregate import (
     Spread,
-    bound_speedup,
     breaker_bands,
     metric_values,
     time_in_state,
     times_opened,
 )
 from reports.load import Transition, load_results
+from reports.verdict import figure_values, group_bound_speedup
 
 
 @pytest.mark.parametrize(
@@ -91,13 +91,17 @@ def test_bands_of_a_recorded_run_edge_exactly_at_its_transitions(faulty_results:
     assert time_in_state(run, "open") == pytest.approx(0.4 * makespan)  # 0.2→0.4, 0.45→0.65
 
 
-def test_speedup_is_sequential_median_over_each_repetition(faulty_results: Path) -> None:
+def test_speedup_is_goodput_against_the_sequential_median(
+    faulty_results: Path,
+) -> None:
     results = load_results(faulty_results)
-    seq = Spread.of(metric_values(results, ("sequential", 20), "makespan"))
+    seqs = metric_values(results, ("sequential", 20), "makespan")
     asyncs = metric_values(results, ("async", 20), "makespan")
-    assert seq is not None
-    assert metric_values(results, ("async", 20), "speedup") == pytest.approx(
-        [seq.median / m for m in asyncs]
+    ok = {mode: metric_values(results, (mode, 20), "ok") for mode in ("sequential", "async")}
+    seq_goodput = Spread.of(o / m for o, m in zip(ok["sequential"], seqs, strict=True))
+    assert seq_goodput is not None
+    assert figure_values(results, ("async", 20), "speedup") == pytest.approx(
+        [o / m / seq_goodput.median for o, m in zip(ok["async"], asyncs, strict=True)]
     )
-    assert bound_speedup(results, ("async", 20)) == pytest.approx(20.0)
-    assert bound_speedup(results, ("threaded", 20)) == pytest.approx(5.0)
+    assert group_bound_speedup(results, ("async", 20)) == pytest.approx(20.0)
+    assert group_bound_speedup(results, ("threaded", 20)) == pytest.approx(5.0)

@@ -91,7 +91,7 @@ def _set(value: Any, *keys: str) -> Callable[[Doc], None]:
         ),
         pytest.param(_drop("runs", "1", "mode"), "runs[1].mode: missing", id="missing-mode"),
         pytest.param(_drop("schema"), "schema: missing", id="missing-schema"),
-        pytest.param(_set(2, "schema"), "schema: unsupported version 2", id="future-schema"),
+        pytest.param(_set(3, "schema"), "schema: unsupported version 3", id="future-schema"),
         pytest.param(_set([], "runs"), "runs: empty", id="no-runs"),
         pytest.param(
             _set("fast", "runs", "0", "summary", "throughput_rps"),
