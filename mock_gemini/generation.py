@@ -72,6 +72,14 @@ OPENAI_SSE = Framing(
     "text/event-stream", b"", b"data: ", b"data: ", b"\n\n", b"data: [DONE]\n\n", b""
 )
 _JSON_HEADERS = {"Content-Type": JSON_CONTENT_TYPE}
+# The injected service time of an answer (seconds the mock spent on it, queueing excluded).
+# The real API never sends it; the harness reads it to compute a true lower bound on a run's
+# makespan and each request's timing error (docs/mock-gemini.md, "Service-time header").
+SERVICE_TIME_HEADER = "X-Mock-Service-Time"
+
+
+def _service_headers(base: dict[str, str], plan: GenerationPlan) -> dict[str, str]:
+    return {**base, SERVICE_TIME_HEADER: f"{plan.total_s:.6f}"}
 
 
 class ConnectionDropped(Exception):
@@ -200,13 +208,14 @@ def _text(answer: Answer) -> str | None:
 async def deliver_json(job: Job) -> web.StreamResponse:
     """The whole answer after ``plan.total_s``."""
     await _sleep(job.plan.total_s)
-    return web.Response(body=_full_body(job), headers=_JSON_HEADERS)
+    return web.Response(body=_full_body(job), headers=_service_headers(_JSON_HEADERS, job.plan))
 
 
 async def _start_stream(job: Job) -> web.StreamResponse:
     assert job.framing is not None
     await _sleep(job.plan.ttft_s)
-    response = web.StreamResponse(headers={"Content-Type": job.framing.content_type})
+    headers = _service_headers({"Content-Type": job.framing.content_type}, job.plan)
+    response = web.StreamResponse(headers=headers)
     await response.prepare(job.request)
     if job.framing.opening:
         await response.write(job.framing.opening)

@@ -22,8 +22,10 @@ from reports.aggregate import Spread, groups
 from reports.load import Results, Run
 from reports.verdict import (
     comparison_rows,
+    goodput_rps,
     group_speedups,
     is_open_loop,
+    ok_share,
     verdicts,
 )
 
@@ -69,7 +71,9 @@ def closing_lines(results: Results) -> list[str]:
     total = sum(int((run.summary.get("counts") or {}).get("submitted", 0)) for run in runs)
     state = "ok" if invariant else "VIOLATED"
     lines = [f"record invariant: {state} ({total} requests, each recorded once)"]
-    lines += [f"verdict: {v.text}" for v in verdicts(results)]
+    for verdict in verdicts(results):
+        lines.append(f"verdict: {verdict.text}")
+        lines += [f"warning: {warning}" for warning in verdict.warnings]
     return [*lines, f"results: {results.path}"]
 
 
@@ -127,7 +131,7 @@ def _id_cells(results: Results, run: Run) -> list[str]:
 
 def _time_table(results: Results) -> Table:
     columns = (*_id_columns(results), "cap", "makespan s", "bound s", "eff.", "speed-up",
-               "req/s", "p50 s", "p95 s", "p99 s", "max s")  # fmt: skip
+               "good/s", "p50 s", "p95 s", "p99 s", "max s")  # fmt: skip
     speedups = {key: Spread.of(group_speedups(results, key)) for key in groups(results)}
     rows = []
     for run in results.runs:
@@ -135,11 +139,21 @@ def _time_table(results: Results) -> Table:
         speedup = speedups.get((run.mode, run.users))
         rows.append([
             *_id_cells(results, run), _fmt(run.concurrency_cap),
-            _fmt(s.get("makespan_s")), _fmt(s.get("bound_s")), _fmt(s.get("efficiency"), 2),
-            _speedup_cell(speedup), _fmt(s.get("throughput_rps")),
+            _fmt(s.get("makespan_s")), _bound_cell(s), _fmt(s.get("efficiency"), 2),
+            _speedup_cell(speedup), _fmt(goodput_rps(run)),
             _fmt(lat.get("p50")), _fmt(lat.get("p95")), _fmt(lat.get("p99")), _fmt(lat.get("max")),
         ])  # fmt: skip
-    return make_table("Time: designs against their bound (bound = ceil(N·R/C)·S)", columns, rows)
+    return make_table(
+        "Time: designs against the lower bound on their makespan (~: an estimate); "
+        "speed-up and good/s count real answers only",
+        columns,
+        rows,
+    )
+
+
+def _bound_cell(summary: Mapping[str, Any]) -> str:
+    text = _fmt(summary.get("bound_s"))
+    return f"~{text}" if summary.get("bound_kind") == "estimate" and text != "–" else text
 
 
 def _speedup_cell(speedup: Spread | None) -> str:
@@ -149,8 +163,8 @@ def _speedup_cell(speedup: Spread | None) -> str:
 
 
 def _cost_columns(results: Results) -> tuple[str, ...]:
-    return (*_id_columns(results), "ok", "fallback", "failed", "fast-fail", "attempts",
-            "ampl.", "CPU s", "peak RSS MiB", "threads")  # fmt: skip
+    return (*_id_columns(results), "ok", "ok %", "fallback", "failed", "fast-fail",
+            "attempts", "ampl.", "CPU s", "peak RSS MiB", "threads")  # fmt: skip
 
 
 def _cost_rows(results: Results) -> list[list[str]]:
@@ -159,12 +173,18 @@ def _cost_rows(results: Results) -> list[list[str]]:
         s, counts = run.summary, run.summary.get("counts") or {}
         rss = s.get("peak_rss_bytes")
         rows.append([
-            *_id_cells(results, run), str(counts.get("ok", 0)), str(counts.get("fallback", 0)),
+            *_id_cells(results, run), str(counts.get("ok", 0)), _share(run),
+            str(counts.get("fallback", 0)),
             str(counts.get("failed", 0)), str(counts.get("fast_fail", 0)),
             str(s.get("upstream_attempts")), _fmt(s.get("amplification"), 3),
             _fmt(s.get("cpu_s")), _fmt(rss / 2**20 if rss else None), _fmt(s.get("peak_threads")),
         ])  # fmt: skip
     return rows
+
+
+def _share(run: Run) -> str:
+    share = ok_share([run])
+    return "–" if share is None else f"{share:.0%}"
 
 
 def _stream_cells(run: Run) -> list[str]:
@@ -202,10 +222,42 @@ def notes(results: Results) -> list[str]:
         if per is not None and summary.get("peak_in_flight", 0) >= 100:
             lines.append(f"{run.mode}: peak {summary['peak_in_flight']} in flight, "
                          f"{per / 1024:.0f} KiB of RSS per request in flight")  # fmt: skip
+    lines += bound_notes(results)
+    timing = timing_error_line(results)
+    if timing:
+        lines.append(timing)
     calibration = (results.document or {}).get("calibration")
     if calibration:
         lines.append(calibration_line(calibration))
     return lines
+
+
+def bound_notes(results: Results) -> list[str]:
+    """How the bound was known and what binds it, once per distinct (kind, limit)."""
+    seen: dict[tuple[str, str], list[str]] = {}
+    for run in results.runs:
+        kind, limit = run.summary.get("bound_kind"), run.summary.get("bound_limit")
+        if kind and limit:
+            seen.setdefault((kind, limit), []).append(run.mode)
+    lines = []
+    for (kind, limit), modes in seen.items():
+        how = ("from the upstream's own service times" if kind == "exact"
+               else "an estimate: ceil(N/C)·S with S a typical service time")  # fmt: skip
+        names = ", ".join(dict.fromkeys(modes))
+        lines.append(f"bound ({names}): {how}; binding limit: {limit}")
+    return lines
+
+
+def timing_error_line(results: Results) -> str | None:
+    """Measured minus injected latency per design (ms), when the upstream told its times."""
+    parts = []
+    for run in results.runs:
+        error = run.summary.get("timing_error_s") or {}
+        if error.get("p50") is not None:
+            parts.append(f"{run.mode} p50 {_ms(error.get('p50'))} p99 {_ms(error.get('p99'))}")
+    if not parts:
+        return None
+    return "timing error (measured − injected latency, ms): " + "; ".join(parts)
 
 
 def lag_warning(summary: Mapping[str, Any]) -> str | None:

@@ -52,6 +52,7 @@ class Ranked:
     ok_share: float | None
     repetitions: int
     bound: float | None = None
+    bound_exact: bool = False  # False: one of the two bounds is an estimate
 
 
 @dataclass(frozen=True)
@@ -111,12 +112,13 @@ def _verdict(results: Results, users: int, modes: Mapping[str, list[Run]]) -> Ve
     shares = {mode: ok_share(modes[mode]) for mode in ordered}
     warnings = _share_warnings(shares, modes)
     comparable = not warnings
+    warnings += measurement_warnings(modes)
     if len(ordered) < 2:
         text = f"{load}: only {ordered[0]} ran: nothing to compare"
         ranked = tuple(_ranked(results, m, modes[m], None, shares) for m in ordered)
         return Verdict(load, text, False, None, ranked, tuple(warnings))
     if is_open_loop(results):
-        return _open_verdict(load, ordered, modes, shares, warnings)
+        return _open_verdict(load, ordered, modes, shares, warnings, comparable)
     reference = REFERENCE_MODE if REFERENCE_MODE in modes else ordered[0]
     ranked = tuple(
         sorted(
@@ -126,7 +128,7 @@ def _verdict(results: Results, users: int, modes: Mapping[str, list[Run]]) -> Ve
     )
     if not comparable:
         text = f"{load}: not comparable: {warnings[0]}"
-        return Verdict(load, text, False, reference, ranked, tuple(warnings))
+        return Verdict(load, text, False, reference, ranked, tuple(warnings[1:]))
     text = f"{load}: {_speed_text(ranked, reference)}"
     return Verdict(load, text, True, reference, ranked, tuple(warnings))
 
@@ -142,12 +144,22 @@ def _speed_text(ranked: Sequence[Ranked], reference: str) -> str:
     if best.low is not None and best.high is not None and best.low != best.high:
         text += f" ({_num(best.low)}–{_num(best.high)}× over {best.repetitions} repetitions)"
     if best.bound is not None:
-        text += f"; bound allows {_num(best.bound)}×"
+        text += f"; {_bound_words(best)} {_num(best.bound)}×"
     others = [r for r in ranked if r.mode not in (reference, best.mode) and r.value is not None]
     for other in others:
         bound = f" (bound {_num(other.bound)}×)" if other.bound is not None else ""
+        if other.bound is not None and not other.bound_exact:
+            bound = f" (estimated bound {_num(other.bound)}×)"
         text += f"; {other.mode} {_num(other.value)}×{bound}"
     return text
+
+
+def _bound_words(ranked: Ranked) -> str:
+    return "bound allows" if ranked.bound_exact else "estimated bound allows"
+
+
+def _exact(run: Run) -> bool:
+    return run.summary.get("bound_kind", "exact") == "exact"  # schema 1: no kind, exact
 
 
 def _open_verdict(
@@ -156,6 +168,7 @@ def _open_verdict(
     modes: Mapping[str, list[Run]],
     shares: Mapping[str, float | None],
     warnings: list[str],
+    comparable: bool,
 ) -> Verdict:
     ranked = tuple(
         sorted(
@@ -163,17 +176,17 @@ def _open_verdict(
             key=lambda r: r.value if r.value is not None else math.inf,
         )
     )
-    if warnings:
+    if not comparable:
         text = f"{load}: not comparable: {warnings[0]}"
-        return Verdict(load, text, False, None, ranked, tuple(warnings))
+        return Verdict(load, text, False, None, ranked, tuple(warnings[1:]))
     known = [r for r in ranked if r.value is not None]
     if not known:
-        return Verdict(load, f"{load}: no latencies recorded", False, None, ranked, ())
+        return Verdict(load, f"{load}: no latencies recorded", False, None, ranked, tuple(warnings))
     best, worst = known[0], known[-1]
     text = f"{load}: {best.mode} has the lowest p99 from the intended start ({_num(best.value)} s)"
     if worst is not best and best.value and worst.value is not None:
         text += f"; {worst.mode} {_num(worst.value / best.value)}× higher ({_num(worst.value)} s)"
-    return Verdict(load, text, True, best.mode, ranked, ())
+    return Verdict(load, text, True, best.mode, ranked, tuple(warnings))
 
 
 def ok_share(runs: Sequence[Run]) -> float | None:
@@ -200,6 +213,24 @@ def goodput_rps(run: Run) -> float | None:
     if not makespan or ok is None:
         return None
     return ok / makespan
+
+
+MAX_EFFICIENCY = 1.02  # a makespan below its lower bound is a measurement problem
+
+
+def measurement_warnings(modes: Mapping[str, list[Run]]) -> list[str]:
+    """Runs whose efficiency exceeds :data:`MAX_EFFICIENCY`: never a result, a problem."""
+    warnings = []
+    for mode, runs in modes.items():
+        for run in runs:
+            efficiency = _number(run.summary.get("efficiency"))
+            if efficiency is not None and efficiency > MAX_EFFICIENCY:
+                warnings.append(
+                    f"{mode}: efficiency {efficiency:.2f} > {MAX_EFFICIENCY}: the run finished "
+                    "faster than its lower bound, a measurement problem (clock, or an "
+                    "upstream that did not wait as it said), not a result"
+                )
+    return warnings
 
 
 def _share_warnings(
@@ -235,6 +266,7 @@ def _ranked(
     spread = Spread.of(speedups)
     is_reference = reference is None or reference is runs
     bound = None if is_reference else bound_speedup(runs, reference or [])
+    exact = not is_reference and all(_exact(run) for run in [*runs, *(reference or [])])
     return Ranked(
         mode=mode,
         value=None if spread is None else spread.median,
@@ -243,6 +275,7 @@ def _ranked(
         ok_share=shares.get(mode),
         repetitions=len(runs),
         bound=bound,
+        bound_exact=exact,
     )
 
 

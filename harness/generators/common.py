@@ -88,13 +88,34 @@ class Answered:
     status: int | None
     first_byte_s: float | None
     marks: tuple[tuple[float, int], ...] = ()  # streamed: (clock time, cumulative tokens)
+    service_s: float | None = None  # the upstream's own account of its service time, if told
+
+
+# mock_gemini's header with an answer's injected service time (the real API sends none).
+SERVICE_TIME_HEADER = "X-Mock-Service-Time"
+
+
+def service_time_s(headers: Mapping[str, str] | None) -> float | None:
+    """Seconds the upstream says it spent on this answer (``X-Mock-Service-Time``), or None.
+
+    Only ``mock_gemini`` sends it; the bound and the timing error use it (docs/scale.md).
+    """
+    value = headers.get(SERVICE_TIME_HEADER) if headers else None
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds if 0.0 <= seconds < float("inf") else None
 
 
 def answered(resp: HttpResponse) -> Answered:
     """Parse an HTTP answer into recipes, or raise the mapped :class:`UpstreamError`."""
     if resp.status != 200:
         raise error_from_response(resp.status, resp.headers, resp.body)
-    return Answered(parse_answer(resp.headers, resp.body), resp.status, resp.first_byte_s)
+    answer = parse_answer(resp.headers, resp.body)
+    return Answered(answer, resp.status, resp.first_byte_s, (), service_time_s(resp.headers))
 
 
 def parse_answer(headers: Mapping[str, str], body: bytes) -> GeminiAnswer:
@@ -170,7 +191,8 @@ def answered_stream(resp: StreamedResponse) -> Answered:
     end_s = resp.pieces[-1][0] if resp.pieces else resp.first_byte_s
     _mark(marks, end_s, decoder.flush())
     answer = answer_from_chunks(decoder.received)
-    return Answered(answer, resp.status, resp.first_byte_s, tuple(marks))
+    service_s = service_time_s(resp.headers)
+    return Answered(answer, resp.status, resp.first_byte_s, tuple(marks), service_s)
 
 
 def _mark(marks: list[tuple[float, int]], time_s: float, events: list[dict[str, Any]]) -> None:
@@ -227,6 +249,7 @@ def to_record(
         itl_s=timing.itl_s,
         tpot_s=timing.tpot_s,
         output_tps=timing.output_tps,
+        service_s=value.service_s if value is not None else None,
     )
 
 

@@ -29,6 +29,7 @@ from harness.generators.common import (
     Answered,
     GeneratorOptions,
     cumulative_tokens,
+    service_time_s,
     static_fallback,
 )
 from harness.generators.pacing import drive_load_async
@@ -39,6 +40,12 @@ from harness.resilience.policy import CallResult
 def available() -> bool:
     """True when ``google-genai`` can be imported."""
     return importlib.util.find_spec("google.genai") is not None
+
+
+def _service_s(response: Any) -> float | None:
+    """The service-time header of the SDK's underlying HTTP answer, when it kept one."""
+    http = getattr(response, "sdk_http_response", None)
+    return service_time_s(getattr(http, "headers", None))
 
 
 def _mapped(exc: Exception) -> UpstreamError:
@@ -108,25 +115,29 @@ class SdkGenerator:
             raise _mapped(exc) from None
         first_byte_s = ctx.clock()
         body = response.model_dump_json(exclude_none=True, by_alias=True).encode()
-        return Answered(parse_generate_response(200, {}, body), 200, first_byte_s)
+        answer = parse_generate_response(200, {}, body)
+        return Answered(answer, 200, first_byte_s, (), _service_s(response))
 
     async def _streamed(self, client: Any, prompt: str, config: Any, ctx: RunContext) -> Answered:
         """``generate_content_stream``: each chunk timestamped as the SDK yields it."""
         events: list[dict[str, Any]] = []
         marks: list[tuple[float, int]] = []
+        service_s = None
         try:
             stream = await client.aio.models.generate_content_stream(
                 model=self._target.model, contents=prompt, config=config
             )
             async for response in stream:
                 now_s = ctx.clock()
+                if not events:
+                    service_s = _service_s(response)
                 event = response.model_dump(mode="json", exclude_none=True, by_alias=True)
                 events.append(event)
                 marks.append((now_s, cumulative_tokens(event, marks[-1][1] if marks else 0)))
         except Exception as exc:
             raise _mapped(exc) from None
         first_byte_s = marks[0][0] if marks else None
-        return Answered(answer_from_chunks(events), 200, first_byte_s, tuple(marks))
+        return Answered(answer_from_chunks(events), 200, first_byte_s, tuple(marks), service_s)
 
     async def _call(
         self, client: Any, planned: PlannedRequest, *, ctx: RunContext

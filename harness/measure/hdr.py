@@ -27,6 +27,7 @@ import numpy as np
 from hdrh.histogram import HdrHistogram
 
 from harness.measure import metrics
+from harness.measure.bound import NO_BOUND, Bound, ServiceTimes, estimated_bound
 from harness.measure.events import EventTimes
 
 if TYPE_CHECKING:
@@ -128,7 +129,7 @@ class RecordFold:
     """
 
     NAMES = ("latency_s", "latency_from_intended_s", "schedule_lag_s",
-             "ttft_s", "itl_s", "tpot_s", "output_tps")  # fmt: skip
+             "ttft_s", "itl_s", "tpot_s", "output_tps", "timing_error_s")  # fmt: skip
 
     def __init__(self, late_threshold_s: float = 0.010):
         self.late_threshold_s = late_threshold_s
@@ -138,6 +139,7 @@ class RecordFold:
         self._outcomes: Counter[str] = Counter()
         self._fast_fail = self._attempts = self._late = self._tokens = 0
         self._per_second: dict[int, list[int]] = {}  # second -> [offered, ok, fallback, failed]
+        self._service = ServiceTimes(keep_all=False)  # per-user sums: bounded by users
 
     def __call__(self, record: RequestRecord) -> None:
         with self._lock:
@@ -157,6 +159,10 @@ class RecordFold:
         if r.ttft_s is not None:
             self._tokens += r.output_tokens or 0
         self._outcomes[r.outcome] += 1
+        if r.outcome == "ok":
+            self._service.add(r.user, r.service_s)
+            if r.service_s is not None:
+                hist["timing_error_s"].record(max(r.latency_s - r.service_s, 0.0))
         self._fast_fail += r.error == "CircuitOpenError" and r.attempts == 0
         self._attempts += r.attempts
         self._count_id(r.request_id)
@@ -200,12 +206,40 @@ class RecordFold:
         submitted: int,
         makespan_s: float,
         upstream_attempts: int | None = None,
+        upstream_cap: int | None = None,
+        open_loop: bool = False,
     ) -> dict[str, Any]:
-        """The keys of :func:`harness.measure.metrics.summarize`, from the histograms."""
+        """The keys of :func:`harness.measure.metrics.summarize`, from the histograms.
+
+        The bound leaves out the waves term (it needs every service time): still a lower
+        bound, a little looser when all times are equal (:mod:`harness.measure.bound`).
+        """
         with self._lock:
-            return self._summary(
+            summary = self._summary(
                 concurrency_cap, service_time_s, submitted, makespan_s, upstream_attempts
             )
+            ok = self._outcomes.get("ok", 0)
+            bound = self._bound(concurrency_cap, upstream_cap, service_time_s, ok, open_loop)
+            summary.update(bound.fields())
+            summary["efficiency"] = metrics.ratio(bound.bound_s, makespan_s)
+            summary["goodput_rps"] = metrics.ratio(ok, makespan_s)
+            summary["ok_share"] = metrics.ratio(ok, submitted)
+            return summary
+
+    def _bound(
+        self,
+        cap: int,
+        upstream_cap: int | None,
+        service_time_s: float | None,
+        ok: int,
+        open_loop: bool,
+    ) -> Bound:
+        if open_loop:
+            return NO_BOUND
+        bound = self._service.bound(cap, upstream_cap)
+        if bound.bound_s is None and ok:
+            return estimated_bound(ok, cap, service_time_s, upstream_cap)
+        return bound
 
     def _summary(
         self,
@@ -216,7 +250,6 @@ class RecordFold:
         upstream_attempts: int | None,
     ) -> dict[str, Any]:
         attempts = self._attempts if upstream_attempts is None else upstream_attempts
-        bound = None if service_time_s is None else metrics.bound_s(submitted, cap, service_time_s)
         hist = {name: h.percentiles() or None for name, h in self.hist.items()}
         streamed = hist["ttft_s"] is not None
         counts = {"submitted": submitted, "recorded": self.recorded}
@@ -224,8 +257,6 @@ class RecordFold:
         counts["fast_fail"] = self._fast_fail
         return {
             "makespan_s": makespan_s,
-            "bound_s": bound,
-            "efficiency": metrics.ratio(bound, makespan_s),
             "throughput_rps": metrics.ratio(self.recorded, makespan_s),
             "latency_s": hist["latency_s"] or {},
             "ttft_s": hist["ttft_s"],
@@ -239,6 +270,7 @@ class RecordFold:
             "output_tokens_per_s": metrics.ratio(self._tokens, makespan_s) if streamed else None,
             "latency_from_intended_s": hist["latency_from_intended_s"] or {},
             "schedule_lag_s": self._lag(),
+            "timing_error_s": hist["timing_error_s"],
             "percentiles_from": "hdr",
         }
 

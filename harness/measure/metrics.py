@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from harness.errors import ConfigError
+from harness.measure.bound import NO_BOUND, Bound, ServiceTimes, estimated_bound
 from harness.measure.events import EventTimes
 
 if TYPE_CHECKING:  # records are only read; importing generators at run time is not needed
@@ -90,21 +90,6 @@ def percentiles(values: Sequence[float] | FloatArray) -> dict[str, float]:
     return result
 
 
-def bound_s(total_requests: int, concurrency_cap: int, service_time_s: float) -> float:
-    """The fastest possible makespan: ``ceil(N / C) · S``.
-
-    >>> bound_s(20, 3, 1.0)
-    7.0
-    """
-    if concurrency_cap < 1:
-        raise ConfigError(f"concurrency_cap {concurrency_cap!r}: must be >= 1")
-    if total_requests < 0:
-        raise ConfigError(f"total_requests {total_requests!r}: must be >= 0")
-    if service_time_s < 0:
-        raise ConfigError(f"service_time_s {service_time_s!r}: must be >= 0")
-    return math.ceil(total_requests / concurrency_cap) * service_time_s
-
-
 def is_fast_fail(record: RequestRecord) -> bool:
     """The breaker refused the request before any upstream attempt."""
     return record.error == "CircuitOpenError" and record.attempts == 0
@@ -149,11 +134,15 @@ def summarize(
     makespan_s: float | None = None,
     submitted_ids: Collection[int] | None = None,
     late_threshold_s: float = LATE_THRESHOLD_S,
+    upstream_cap: int | None = None,
+    open_loop: bool = False,
 ) -> dict[str, Any]:
     """The ``summary`` object of a run, without cpu_s / peak_rss_bytes / peak_threads.
 
     ``submitted_ids`` defaults to ``range(submitted)`` (the Workload's ids).
     ``late_threshold_s`` is the schedule lag past which a request counts as late.
+    ``upstream_cap`` is the upstream's own concurrency limit when known (the mock's
+    ``max_concurrency``); an open-loop run has no makespan bound (:mod:`harness.measure.bound`).
     """
     starts = np.fromiter((r.start_s for r in records), np.float64, len(records))
     ends = np.fromiter((r.end_s for r in records), np.float64, len(records))
@@ -161,13 +150,20 @@ def summarize(
         makespan_s = float(ends.max() - starts.min()) if len(records) else 0.0
     if upstream_attempts is None:
         upstream_attempts = sum(r.attempts for r in records)
-    bound = None if service_time_s is None else bound_s(submitted, concurrency_cap, service_time_s)
+    ok = [r for r in records if r.outcome == "ok"]
+    bound = NO_BOUND if open_loop else run_bound(ok, concurrency_cap, upstream_cap, service_time_s)
     ids = range(submitted) if submitted_ids is None else submitted_ids
     return {
         "makespan_s": makespan_s,
-        "bound_s": bound,
-        "efficiency": ratio(bound, makespan_s),
+        **bound.fields(),
+        "efficiency": ratio(bound.bound_s, makespan_s),
         "throughput_rps": ratio(len(records), makespan_s),
+        "goodput_rps": ratio(len(ok), makespan_s),
+        "ok_share": ratio(len(ok), submitted),
+        "timing_error_s": percentiles(
+            [r.latency_s - r.service_s for r in ok if r.service_s is not None]
+        )
+        or None,
         "latency_s": percentiles([r.latency_s for r in records]),
         "ttft_s": percentiles([r.ttft_s for r in records if r.ttft_s is not None]) or None,
         "counts": _counts(records, submitted),
@@ -177,6 +173,22 @@ def summarize(
         **streaming_summary(records, makespan_s),
         **schedule_summary(records, late_threshold_s),
     }
+
+
+def run_bound(
+    ok: Sequence[RequestRecord],
+    cap: int,
+    upstream_cap: int | None,
+    service_time_s: float | None,
+) -> Bound:
+    """The exact bound from the real answers' service times, else the labelled estimate."""
+    times = ServiceTimes()
+    for record in ok:
+        times.add(record.user, record.service_s)
+    bound = times.bound(cap, upstream_cap)
+    if bound.bound_s is None and ok:
+        return estimated_bound(len(ok), cap, service_time_s, upstream_cap)
+    return bound
 
 
 def _optional(values: Sequence[float | None]) -> dict[str, float] | None:

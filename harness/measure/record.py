@@ -43,6 +43,9 @@ class RequestRecord:
     itl_s: float | None = None
     tpot_s: float | None = None
     output_tps: float | None = None
+    # The upstream's account of its service time for the answer that counted (mock_gemini's
+    # X-Mock-Service-Time header): the bound and the timing error use it. None otherwise.
+    service_s: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

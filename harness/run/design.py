@@ -47,13 +47,22 @@ class ModeRun:
     fold: RecordFold | None = None  # set when records were folded, not kept
     late_threshold_s: float = metrics.LATE_THRESHOLD_S
 
-    def summary(self, service_time_s: float | None) -> dict[str, Any]:
+    def summary(
+        self,
+        service_time_s: float | None,
+        *,
+        upstream_cap: int | None = None,
+        open_loop: bool = False,
+    ) -> dict[str, Any]:
+        """The run's summary (docs/results-format.md); ``upstream_cap``: mock max_concurrency."""
         kwargs: dict[str, Any] = {
             "concurrency_cap": self.cap,
             "service_time_s": service_time_s,
             "submitted": len(self.submitted),
             "upstream_attempts": len(self.policy.attempts),
             "makespan_s": self.makespan_s,
+            "upstream_cap": upstream_cap,
+            "open_loop": open_loop,
         }
         if self.fold is not None:
             summary = self.fold.summary(**kwargs)

@@ -75,7 +75,7 @@ def execute(plan: RunPlan) -> dict[str, Any]:
         rpu = spec.requests_per_user if spec.open_load is None else 1
         results.add_run(
             data, mode=run.mode, users=run.users, requests_per_user=rpu,
-            repetition=run.repetition, concurrency_cap=run.cap, summary=_summary(run, spec, s_time),
+            repetition=run.repetition, concurrency_cap=run.cap, summary=_summary(run, spec, s_time, mock),
             records=run.records, transitions=run.transitions(), timeline=run.timeline(),
         )  # fmt: skip
     scrubbed: dict[str, Any] = results.scrub_secrets(data, [secret])
@@ -111,14 +111,15 @@ def _one_round(
     return out
 
 
-def _summary(run: ModeRun, spec: CompareSpec, s_time: float | None) -> dict[str, Any]:
-    """The run's summary; open loop's bound is the schedule's span plus one service time."""
-    summary = run.summary(s_time)
+def _summary(
+    run: ModeRun, spec: CompareSpec, s_time: float | None, mock: MockConfig | None
+) -> dict[str, Any]:
+    """The run's summary; an open-loop run is described by its rates, not by a bound."""
+    upstream_cap = mock.max_concurrency if mock is not None else None
+    summary = run.summary(s_time, upstream_cap=upstream_cap, open_loop=spec.open_load is not None)
     if spec.open_load is not None:
-        span_s = max((t for _, t in spec.open_load.schedule()), default=0.0)
-        bound = span_s + s_time if s_time is not None else None
-        summary["bound_s"] = bound
-        summary["efficiency"] = metrics.ratio(bound, run.makespan_s)
+        summary["offered_rps"] = spec.open_load.rate_rps
+        summary["achieved_rps"] = summary["throughput_rps"]
     return summary
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from harness.gemini import Target
 from harness.generators.base import Workload
-from harness.measure import metrics
+from harness.measure.bound import bound_s
 from harness.resilience.config import preset
 from harness.run.design import run_mode
 from harness.run.embedded import EmbeddedMock
@@ -49,7 +49,7 @@ def test_sequential_is_slowest_and_concurrent_designs_are_close(mock_url: str) -
 def test_seed_limits_cap_the_speedup_as_the_bound_says(mode: str, cap: int, mock_url: str) -> None:
     spec = CompareSpec((mode,), (10,), seed_limits=True, resilience=preset("none"))
     makespan_s, used_cap = _makespan(mode, mock_url, 10, spec)
-    bound = metrics.bound_s(10, used_cap, LATENCY_S)
+    bound = bound_s(10, used_cap, LATENCY_S)
     assert used_cap == cap
     assert makespan_s >= bound * 0.95  # the cap really holds requests back
     assert bound / makespan_s > 0.5

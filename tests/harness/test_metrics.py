@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from harness.errors import ConfigError
+from harness.measure.bound import bound_s
 from harness.measure.metrics import (
-    bound_s,
     check_invariant,
     percentiles,
     summarize,
