@@ -72,10 +72,11 @@ def execute(plan: RunPlan) -> dict[str, Any]:
     data = results.new_results([plan.command, *plan.argv], config)
     data["calibration"] = calibration
     for run in runs:
+        summary = _summary(run, spec, s_time, mock)
         rpu = spec.requests_per_user if spec.open_load is None else 1
         results.add_run(
             data, mode=run.mode, users=run.users, requests_per_user=rpu,
-            repetition=run.repetition, concurrency_cap=run.cap, summary=_summary(run, spec, s_time, mock),
+            repetition=run.repetition, concurrency_cap=run.cap, summary=summary,
             records=run.records, transitions=run.transitions(), timeline=run.timeline(),
         )  # fmt: skip
     scrubbed: dict[str, Any] = results.scrub_secrets(data, [secret])

@@ -23,7 +23,8 @@ def _times(per_user: dict[int, list[float]], keep_all: bool = True) -> ServiceTi
 @pytest.mark.parametrize(
     ("per_user", "cap", "upstream_cap", "expected", "limit"),
     [
-        pytest.param({u: [1.0] for u in range(20)}, 3, None, 7.0, "waves of 3 (cap 3)", id="ceil-waves"),
+        pytest.param({u: [1.0] for u in range(20)}, 3, None, 7.0, "waves of 3 (cap 3)",
+                     id="ceil-waves"),
         pytest.param({u: [1.0] for u in range(20)}, 20, None, 1.0, "one user's chain",
                      id="all-at-once"),
         pytest.param({0: [1.0] * 20}, 1, None, 20.0, "one user's chain", id="sequential"),
