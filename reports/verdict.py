@@ -111,6 +111,7 @@ def _verdict(results: Results, users: int, modes: Mapping[str, list[Run]]) -> Ve
     ordered = sorted(modes, key=mode_rank)
     shares = {mode: ok_share(modes[mode]) for mode in ordered}
     warnings = _share_warnings(shares, modes)
+    warnings += upstream_warnings(results, modes)
     comparable = not warnings
     warnings += measurement_warnings(modes)
     if len(ordered) < 2:
@@ -231,6 +232,23 @@ def measurement_warnings(modes: Mapping[str, list[Run]]) -> list[str]:
                     "upstream that did not wait as it said), not a result"
                 )
     return warnings
+
+
+def upstream_warnings(results: Results, modes: Mapping[str, list[Run]]) -> list[str]:
+    """Designs that met a different upstream: only for an upstream the runner cannot reset."""
+    target = results.config.get("target") or {}
+    if target.get("kind") not in ("base-url", "gemini") or target.get("reset_upstream"):
+        return []
+    shares = {
+        mode: spread.median
+        for mode, runs in modes.items()
+        if (spread := Spread.of(_number(r.summary.get("upstream_error_share")) for r in runs))
+    }
+    if len(shares) < 2 or max(shares.values()) - min(shares.values()) <= MAX_OK_SHARE_GAP:
+        return []
+    text = ", ".join(f"{mode} {share:.0%}" for mode, share in shares.items())
+    return [f"the designs met different upstream error shares ({text}): the upstream "
+            "changed between designs (--reset-upstream resets a mock_gemini)"]  # fmt: skip
 
 
 def _share_warnings(

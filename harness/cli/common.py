@@ -27,6 +27,12 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
         help="'gemini' calls the real API with GEMINI_API_KEY / GOOGLE_API_KEY",
     )
     group.add_argument("--base-url", metavar="URL", help="any running mock or compatible server")
+    group.add_argument(
+        "--reset-upstream",
+        action="store_true",
+        help="--base-url is a mock_gemini: reset it (POST /_mock/reset) before each design, "
+        "so each meets the same schedule, quotas and draws (the embedded mock always is)",
+    )
     group.add_argument("--model", default="gemini-2.5-flash", help="model id")
     group.add_argument("--api-version", default="v1beta", choices=("v1", "v1beta", "v1alpha"))
     mock = parser.add_argument_group(
@@ -40,9 +46,13 @@ def target_spec(ns: argparse.Namespace) -> TargetSpec:
     from harness.run.targets import TargetSpec
 
     if ns.target == "gemini":
+        if ns.reset_upstream:
+            raise ConfigError("--reset-upstream: only with --base-url (a running mock_gemini)")
         return TargetSpec("gemini", ns.base_url, ns.model, ns.api_version)
     if ns.base_url:
-        return TargetSpec("base-url", ns.base_url, ns.model, ns.api_version)
+        return TargetSpec("base-url", ns.base_url, ns.model, ns.api_version, ns.reset_upstream)
+    if ns.reset_upstream:
+        raise ConfigError("--reset-upstream: only with --base-url (a running mock_gemini)")
     return TargetSpec("mock", None, ns.model, ns.api_version)
 
 

@@ -23,6 +23,7 @@ from harness.cli.common import (
     resilience_config,
     target_spec,
 )
+from harness.errors import ConfigError
 from harness.service import MODES
 
 if TYPE_CHECKING:
@@ -74,6 +75,8 @@ def main(ns: argparse.Namespace, argv: list[str]) -> int:
     from harness.run.targets import open_target
     from harness.service.server import Stopped, listen, serve, stop_on_signals
 
+    if ns.reset_upstream:
+        raise ConfigError("--reset-upstream: compare, run and sweep only (serve has no designs)")
     spec = target_spec(ns)
     mock = mock_config(ns) if spec.kind == "mock" else None
     # Check every setting before anything starts (the target comes later).

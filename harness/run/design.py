@@ -71,6 +71,11 @@ class ModeRun:
                 self.records, late_threshold_s=self.late_threshold_s, **kwargs
             )
         summary.update(self.resources)
+        attempts = summary.get("upstream_attempts") or 0
+        ok = summary["counts"].get("ok", 0)
+        # What the upstream did to this design's attempts: compared across designs against an
+        # external upstream, whose state the runner cannot reset (reports.verdict).
+        summary["upstream_error_share"] = 1.0 - ok / attempts if attempts else None
         return summary
 
     def timeline(self) -> list[dict[str, Any]]:

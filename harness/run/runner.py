@@ -49,7 +49,7 @@ def execute(plan: RunPlan) -> dict[str, Any]:
     show = out.progress and not out.json and sys.stderr.isatty()
     with open_target(tspec, mock) as target, progress_bar(show) as progress:
         configure_logging(out.verbose, out.log_json, secrets=[target.api_key])
-        fresh = tspec.kind == "mock"
+        fresh = tspec.resettable
         for load in _loads(spec):
             for rep in range(spec.repetitions):
                 runs += _one_round(target, spec, load, rep, progress, fresh)

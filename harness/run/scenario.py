@@ -37,7 +37,7 @@ KEYS: Mapping[str, tuple[str, ...]] = {
         *OPEN_LOOP_KEYS,
     ),
     "designs": ("modes", "workers", "concurrency", "seed_limits", "secondary", "stream"),
-    "target": ("kind", "base_url", "model", "api_version"),
+    "target": ("kind", "base_url", "model", "api_version", "reset_upstream"),
     "output": ("report", "raw_records", "calibration"),
 }
 TOP_LEVEL = ("description", "workload", "designs", "mock", "target", "resilience", "output")
@@ -354,7 +354,10 @@ class Checker:
         if version not in API_VERSIONS:
             raise self.fail("target.api_version", " or ".join(API_VERSIONS), version)
         model = self.string(table, "target", "model", "gemini-2.5-flash")
-        return TargetSpec(kind, base_url, model, version)
+        reset = self.boolean(table, "target", "reset_upstream", False)
+        if reset and kind != "base-url":
+            raise self.fail("target.reset_upstream", "only with kind = 'base-url'", reset)
+        return TargetSpec(kind, base_url, model, version, reset)
 
     def mock(self, table: dict[str, Any], target: TargetSpec, given: bool) -> MockConfig | None:
         if target.kind != "mock":

@@ -29,10 +29,17 @@ class TargetSpec:
     base_url: str | None = None
     model: str = "gemini-2.5-flash"
     api_version: str = "v1beta"
+    reset_upstream: bool = False  # base-url: POST /_mock/reset before each design
 
     def describe(self, url: str) -> dict[str, Any]:
         """The target as the results file records it (never the key)."""
-        return {"kind": self.kind, "base_url": url, "model": self.model}
+        described = {"kind": self.kind, "base_url": url, "model": self.model}
+        return described | ({"reset_upstream": True} if self.reset_upstream else {})
+
+    @property
+    def resettable(self) -> bool:
+        """Whether the runner resets the upstream before each design (a mock_gemini's state)."""
+        return self.kind == "mock" or (self.kind == "base-url" and self.reset_upstream)
 
 
 def api_key_from_env(env: Mapping[str, str]) -> str:
