@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import difflib
 import math
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from mock_gemini.faults import FaultKind, parse_fault, validate_faults
 from mock_gemini.latency import Distribution, parse_distribution
 from mock_gemini.quotas import QuotaConfig
 from mock_gemini.schedule import Window, parse_window
+from mock_gemini.tomlfile import read_toml
 
 __all__ = [
     "MockConfig",
@@ -71,13 +71,7 @@ class MockConfig:
     @classmethod
     def from_toml(cls, path: str | Path) -> MockConfig:
         """Read a TOML file; errors start with the file name: "mock.toml: unknown key 'x'"."""
-        try:
-            with open(path, "rb") as file:
-                data = tomllib.load(file)
-        except OSError as exc:
-            raise MockConfigError(f"{path}: cannot read: {exc.strerror}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise MockConfigError(f"{path}: invalid TOML: {exc}") from None
+        data = read_toml(Path(path))  # bounded, regular, UTF-8 (mock_gemini.tomlfile)
         return cls.from_mapping(data, source=str(path))
 
     @classmethod

@@ -65,7 +65,8 @@ class BreakerConfig:
             _require(0 < value <= 1, key, value, "in (0, 1]")
         slow = self.slow_call_s
         _require(slow is None or slow > 0, "slow_call_s", slow, "> 0 or none")
-        _require(self.open_s >= 0, "open_s", self.open_s, ">= 0")
+        # infinity would keep an open breaker open for ever; NaN compares false everywhere
+        _require(0 <= self.open_s <= 86_400, "open_s", self.open_s, "from 0 to 86400 s")
         _require(self.half_open_probes >= 1, "half_open_probes", self.half_open_probes, ">= 1")
 
     @classmethod

@@ -19,6 +19,8 @@ from harness.errors import ConfigError
 from harness.resilience.breaker import SEED_BREAKER, BreakerConfig
 from harness.resilience.retry import RetryConfig
 
+MAX_WAIT_S = 86_400.0  # any timeout, deadline or open time: at most a day
+
 
 @dataclass(frozen=True)
 class ResilienceConfig:
@@ -37,8 +39,8 @@ class ResilienceConfig:
     def __post_init__(self) -> None:
         for key in ("attempt_timeout_s", "deadline_s"):
             value = getattr(self, key)
-            if not value > 0:
-                raise ConfigError(f"{key} must be > 0, got {value!r}")
+            if not 0 < value <= MAX_WAIT_S:  # NaN and infinity fail too
+                raise ConfigError(f"{key} must be > 0 and <= {MAX_WAIT_S:g} s, got {value!r}")
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], source: str) -> ResilienceConfig:

@@ -35,6 +35,7 @@ from harness.generators.base import Workload
 from harness.measure.machine import machine_info
 from harness.recipes import RecipeRequest
 from harness.resilience.config import preset
+from harness.run import limits
 from harness.run.defaults import BENCH_CLIENTS
 from harness.run.design import run_mode
 from harness.run.embedded import EmbeddedMock
@@ -145,11 +146,13 @@ def bench_self(ns: BenchSelfPlan) -> dict[str, Any]:
     """Interleaved rounds of every client on one zero-latency mock; medians and ratios."""
     clients = list(ns.clients)
     unknown = [c for c in clients if c not in CLIENTS]
-    if unknown or ns.concurrency < 1 or ns.requests < ns.concurrency or ns.rounds < 1:
-        raise ConfigError(
-            f"bench-self: clients {unknown or clients}, --concurrency {ns.concurrency}, "
-            f"--requests {ns.requests} (>= concurrency), --rounds {ns.rounds} (>= 1)"
-        )
+    if unknown or not clients:
+        raise ConfigError(f"--clients: expected some of {', '.join(CLIENTS)}, got {unknown}")
+    limits.check_range("--concurrency", ns.concurrency, 1, limits.MAX_IN_FLIGHT)
+    limits.check_range("--requests", ns.requests, ns.concurrency, limits.MAX_REQUESTS)
+    limits.check_range("--rounds", ns.rounds, 1, limits.MAX_REPETITIONS)
+    if "locust-fasthttp" in clients:
+        limits.check_range("--locust-seconds", ns.locust_seconds, 1, 3600)
     rounds: dict[str, list[dict[str, Any]]] = {c: [] for c in clients}
     with EmbeddedMock({"latency": 0.0}) as mock:
         target = Target(mock.url, "bench-self")

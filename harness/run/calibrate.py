@@ -37,6 +37,7 @@ from harness.measure import metrics
 from harness.measure.machine import machine_info
 from harness.recipes import RecipeRequest
 from harness.resilience.config import preset
+from harness.run import limits
 from harness.run.defaults import CALIBRATION_PATH, CalibrationMode
 from harness.run.design import run_mode
 from harness.run.embedded import EmbeddedMock
@@ -58,10 +59,12 @@ class CalibrationPlan:
     rate_requests: int = 4000
 
     def validate(self) -> None:
-        if self.concurrency < 1:
-            raise ConfigError(f"--concurrency: expected a positive integer, got {self.concurrency}")
+        """Every setting within its documented range (ConfigError naming the flag)."""
+        limits.check_range("--concurrency", self.concurrency, 1, limits.MAX_IN_FLIGHT)
         if not 0 < self.latency_s <= 60:
             raise ConfigError(f"--latency: expected 0 < seconds <= 60, got {self.latency_s}")
+        limits.check_range("--rate-users", self.rate_users, 1, limits.MAX_USERS)
+        limits.check_range("--rate-requests", self.rate_requests, 1, limits.MAX_REQUESTS)
         if self.rate_requests < self.rate_users:
             raise ConfigError(f"--rate-requests: expected at least {self.rate_users}")
 

@@ -10,6 +10,7 @@ Pure data and decisions: nothing here sends, sleeps or prints.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from harness.generators import REGISTRY
 from harness.generators.load import OpenLoad
 from harness.measure import metrics
 from harness.resilience.config import ResilienceConfig
+from harness.run import limits
 from harness.run.defaults import (
     OPEN_LOOP_CAPS,
     SEED_SEMAPHORE,
@@ -59,6 +61,33 @@ class CompareSpec:
         _positive("--repetitions", (self.repetitions,))
         _positive("--workers", (self.workers,) if self.workers is not None else ())
         _positive("--concurrency", (self.concurrency,) if self.concurrency is not None else ())
+        self._check_limits()
+
+    def _check_limits(self) -> None:
+        """Every way of asking for work or concurrency within :mod:`harness.run.limits`."""
+        limits.check_range("--users", max(self.users), 1, limits.MAX_USERS)
+        limits.check_range("--repetitions", self.repetitions, 1, limits.MAX_REPETITIONS)
+        limits.check_range("--max-output-tokens", self.max_output_tokens, 1,
+                           limits.MAX_OUTPUT_TOKENS)  # fmt: skip
+        for flag, cap in (("--workers", self.workers), ("--concurrency", self.concurrency)):
+            limits.check_range(flag, cap, 1, limits.MAX_IN_FLIGHT)
+        load = self.open_load
+        if load is None:
+            limits.check_total_requests(max(self.users), self.requests_per_user)
+        else:
+            limits.check_range("--rate", load.rate_rps, 0, limits.MAX_RATE_RPS)
+            limits.check_range("--duration", load.duration_s, 0, limits.MAX_DURATION_S)
+            limits.check_range("--requests", load.requests, 1, limits.MAX_REQUESTS)
+            limits.check_range("--max-in-flight", load.max_in_flight, 1, limits.MAX_IN_FLIGHT)
+            expected = load.rate_rps * (load.duration_s or math.inf)
+            if min(expected, load.requests or math.inf) > limits.MAX_REQUESTS:
+                raise ConfigError(
+                    f"--rate × --duration: about {expected:,.0f} requests; at most "
+                    f"{limits.MAX_REQUESTS:,} per design"
+                )
+        if "threaded" in self.modes:
+            users = (self.open_load.users,) if self.open_load is not None else self.users
+            limits.check_threads(max(concurrency_cap("threaded", n, self) for n in users))
 
 
 def _positive(flag: str, values: Sequence[int]) -> None:

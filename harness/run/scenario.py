@@ -24,6 +24,7 @@ from harness.generators import REGISTRY
 from harness.generators.load import Arrival, OpenLoad, parse_arrival
 from harness.resilience.config import ResilienceConfig
 from harness.run.defaults import CALIBRATION_MODES, DEFAULT_MOCK_LATENCY_S, CalibrationMode
+from harness.run.inputs import read_toml
 from harness.run.plan import CompareSpec, OutputOptions, RunPlan
 from harness.run.targets import TargetKind, TargetSpec
 from mock_gemini.config import MockConfig, MockConfigError
@@ -90,17 +91,6 @@ def load_scenario(path: Path, sets: Sequence[str] = ()) -> Scenario:
         raise ConfigError(f"{path}: {exc}") from None
     overridden = frozenset(parse_set(item)[0] for item in sets)
     return Checker(path, overridden).scenario(table, tuple(sets))
-
-
-def read_toml(path: Path) -> dict[str, Any]:
-    """The file as a dict; a missing file or bad TOML → ConfigError naming the file."""
-    try:
-        with path.open("rb") as file:
-            return tomllib.load(file)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
 
 
 # ---- --set key=value ----------------------------------------------------------------------
