@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -152,10 +153,20 @@ def render_report(sources: Sequence[Path], out_dir: Path) -> dict[str, Path]:
         if path is not None:
             plots[name] = path
     html_path = out_dir / "report.html"
-    html_path.write_text(render_html(results_list, plots), encoding="utf-8")
+    _write_whole(html_path, render_html(results_list, plots))
     md_path = out_dir / "summary.md"
-    md_path.write_text(render_markdown(results_list), encoding="utf-8")
+    _write_whole(md_path, render_markdown(results_list))
     return {**plots, "html": html_path, "markdown": md_path}
+
+
+def _write_whole(path: Path, text: str) -> None:
+    # Aside, then renamed over: a full disk or a kill leaves the old file or none, never half.
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def _plot_functions() -> dict[str, PlotFunction]:

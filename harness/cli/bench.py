@@ -27,12 +27,14 @@ def add_calibrate_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def calibrate_main(ns: argparse.Namespace, argv: list[str]) -> int:
+    from harness.measure.files import writable_file
     from harness.run import calibrate
 
     plan = calibrate.CalibrationPlan(
         "full", ns.concurrency, ns.latency, ns.rate_users, ns.rate_requests
     )
     plan.validate()
+    writable_file(Path(ns.save), "--save")  # before the 15 s of measuring, not after
     block = calibrate.measure(plan)
     path = calibrate.save(block, Path(ns.save))
     if ns.json:
@@ -75,7 +77,11 @@ def print_bench(report: dict[str, Any]) -> None:
 
 
 def bench_self_main(ns: argparse.Namespace, argv: list[str]) -> int:
+    from harness.measure.files import writable_file, write_atomic
     from harness.run.bench_self import BenchSelfPlan, bench_self
+
+    if ns.out:
+        writable_file(Path(ns.out), "--out")
 
     clients = tuple(c.strip() for c in ns.clients.split(",") if c.strip())
     if ns.no_locust:
@@ -83,7 +89,7 @@ def bench_self_main(ns: argparse.Namespace, argv: list[str]) -> int:
     plan = BenchSelfPlan(clients, ns.concurrency, ns.requests, ns.rounds, ns.locust_seconds)
     report = bench_self(plan)
     if ns.out:
-        Path(ns.out).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+        write_atomic(Path(ns.out), json.dumps(report, indent=1) + "\n", "--out")
     if ns.json:
         print(json.dumps(report, indent=1))
     else:

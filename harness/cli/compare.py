@@ -156,9 +156,7 @@ def _late_threshold_s(milliseconds: float) -> float:
 
 
 def main(ns: argparse.Namespace, argv: list[str]) -> int:
-    from harness.cli.output import finish
-    from harness.run.runner import execute
+    from harness.cli.output import run_plan
 
-    plan = plan_from_args(ns, argv[1:], [ns.users])
-    finish(plan, execute(plan))
+    run_plan(plan_from_args(ns, argv[1:], [ns.users]))
     return 0

@@ -17,16 +17,24 @@ from typing import Any
 
 from harness.errors import ConfigError
 from harness.measure import results
+from harness.measure.files import writable_dir
 from harness.run.plan import RunPlan
 
 
-def finish(plan: RunPlan, document: dict[str, Any]) -> Path:
+def run_plan(plan: RunPlan) -> Path:
+    """Check where the results go, run the plan, then :func:`finish` it."""
+    from harness.run.runner import execute
+
+    out_dir = writable_dir(plan.output.out or results.default_run_dir(plan.command), "--out")
+    return finish(plan, execute(plan), out_dir)
+
+
+def finish(plan: RunPlan, document: dict[str, Any], out_dir: Path) -> Path:
     """Add the derived keys, write ``results.json``, print the summary, render the report."""
     from reports.console import notes, print_summary, stdout_console, summary_json
     from reports.load import parse_results
     from reports.verdict import derived
 
-    out_dir = plan.output.out or results.default_run_dir(plan.command)
     path = out_dir / results.RESULTS_NAME
     document.update(derived(parse_results(document, path)))
     written = results.write_results(document, out_dir)
@@ -53,4 +61,6 @@ def render(sources: Sequence[Path], out_dir: Path) -> Path:
         paths = render_report(list(sources), out_dir)
     except ReportInputError as exc:
         raise ConfigError(str(exc)) from None
+    except OSError as exc:
+        raise ConfigError(f"--out {out_dir}: cannot write the report: {exc.strerror}") from None
     return paths["html"]

@@ -32,11 +32,14 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
 
 def report_main(ns: argparse.Namespace, _argv: list[str]) -> int:
     from harness.cli.output import render
+    from harness.measure.files import writable_dir
     from reports.console import print_summary, stdout_console, summary_json
     from reports.errors import ReportInputError
     from reports.load import load_many
 
     sources = [Path(s) for s in ns.sources]
+    if ns.out:
+        writable_dir(Path(ns.out), "--out")
     for source in sources:
         if not source.exists():
             raise ConfigError(f"{source}: no such file or directory")
@@ -66,15 +69,18 @@ def add_regress_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def regress_main(ns: argparse.Namespace, _argv: list[str]) -> int:
+    from harness.measure.files import writable_file, write_atomic
     from reports.errors import ReportInputError
     from reports.regression import gate
 
+    if ns.summary:
+        writable_file(Path(ns.summary), "--summary")
     try:
         result = gate(Path(ns.baseline), Path(ns.current), ns.fail_on)
     except ReportInputError as exc:
         raise ConfigError(str(exc)) from None
     print(result.markdown)
     if ns.summary:
-        Path(ns.summary).write_text(result.markdown + "\n", encoding="utf-8")
+        write_atomic(Path(ns.summary), result.markdown + "\n", "--summary")
     sys.stdout.flush()
     return result.exit_code

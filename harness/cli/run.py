@@ -32,10 +32,9 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_main(ns: argparse.Namespace, argv: list[str]) -> int:
-    from harness.cli.output import finish
+    from harness.cli.output import run_plan
     from harness.measure import results
     from harness.run.plan import OutputOptions
-    from harness.run.runner import execute
     from harness.run.scenario import load_scenario
 
     scenario = load_scenario(Path(ns.scenario), ns.sets)
@@ -49,8 +48,7 @@ def run_main(ns: argparse.Namespace, argv: list[str]) -> int:
         verbose=output.verbose,
         log_json=output.log_json,
     )
-    plan = scenario.plan(argv[1:], output)
-    finish(plan, execute(plan))
+    run_plan(scenario.plan(argv[1:], output))
     return 0
 
 
@@ -85,9 +83,7 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
 def sweep_main(ns: argparse.Namespace, argv: list[str]) -> int:
     if len(set(ns.users)) != len(ns.users):
         raise ConfigError(f"--users: expected distinct user counts, got {ns.users}")
-    from harness.cli.output import finish
-    from harness.run.runner import execute
+    from harness.cli.output import run_plan
 
-    plan = cli_compare.plan_from_args(ns, argv[1:], ns.users)
-    finish(plan, execute(plan))
+    run_plan(cli_compare.plan_from_args(ns, argv[1:], ns.users))
     return 0

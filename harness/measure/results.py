@@ -13,13 +13,13 @@ Raw records move to a sibling ``records.jsonl`` (one record per line, with a
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from harness.measure.files import write_atomic
 from harness.measure.machine import git_commit, machine_info, tool_info
 
 SCHEMA_VERSION = 2  # docs/results-format.md; reports.load reads 1 and 2
@@ -94,11 +94,11 @@ def write_results(
     document["runs"] = runs
     records_path = out_dir / RECORDS_NAME
     if sum(len(run.get("records", ())) for run in runs) > records_inline_limit:
-        _write_atomic(records_path, "".join(_spill_records(runs)))
+        write_atomic(records_path, "".join(_spill_records(runs)), "--out")
     elif records_path.exists():
         records_path.unlink()  # a stale spill from an earlier write to this directory
     path = out_dir / RESULTS_NAME
-    _write_atomic(path, json.dumps(document, indent=1) + "\n")
+    write_atomic(path, json.dumps(document, indent=1) + "\n", "--out")
     return path
 
 
@@ -109,13 +109,6 @@ def _spill_records(runs: list[dict[str, Any]]) -> Iterable[str]:
         run["records_file"] = RECORDS_NAME
         for record in records:
             yield json.dumps({"run": index, **record}) + "\n"
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    # A reader never sees half a file: write aside, then rename over.
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
 
 
 def scrub_secrets(obj: Any, secrets: Collection[str]) -> Any:

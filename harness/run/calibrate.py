@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,6 +33,7 @@ from harness.gemini import Target, build_generate_request
 from harness.generators.base import Workload
 from harness.generators.load import Arrival, OpenLoad
 from harness.measure import metrics
+from harness.measure.files import write_atomic
 from harness.measure.machine import machine_info
 from harness.recipes import RecipeRequest
 from harness.resilience.config import preset
@@ -180,10 +180,7 @@ def measure(plan: CalibrationPlan) -> dict[str, Any]:
 def save(block: dict[str, Any], path: Path = CALIBRATION_PATH) -> Path:
     """Write the block where later runs find it (atomically: runs may read it meanwhile)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(block, indent=1) + "\n", encoding="utf-8")
-    os.replace(temporary, path)
-    return path
+    return write_atomic(path, json.dumps(block, indent=1) + "\n", "--save")
 
 
 def load_cached(path: Path = CALIBRATION_PATH, now_s: float | None = None) -> dict[str, Any] | None:

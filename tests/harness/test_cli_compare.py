@@ -29,7 +29,7 @@ def test_compare_writes_results_and_prints_the_verdict(tmp_path: Path) -> None:
     assert re.search(r"^verdict: 4 users: \w+ [\d.]+× faster than sequential; bound allows 4×",
                      proc.stdout, re.M), proc.stdout  # fmt: skip
     data = json.loads((out / "results.json").read_text())
-    assert data["schema"] == 1
+    assert data["schema"] == 2
     assert {r["mode"] for r in data["runs"]} == {"sequential", "threaded", "async"}
     assert all(len(r["records"]) == 4 for r in data["runs"])
     assert data["config"]["service_time_s"] == pytest.approx(0.05)
