@@ -1,6 +1,8 @@
 """``-v`` request logs, as text or JSON lines (``--log-json``), with secrets redacted.
 
 configure_logging(verbose=True, json_lines=False, secrets=[api_key])
+url_secrets("https://me:PW@host/?key=K")    # ["PW", "K"]: scrubbed from every output
+redact_url("https://me:PW@host/?key=K")     # "https://me:***@host/?key=***"
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import logging
 import sys
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 # Attributes every LogRecord has; anything else came in through ``extra=``.
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
@@ -67,3 +70,35 @@ def configure_logging(verbose: bool, json_lines: bool, secrets: Iterable[str] = 
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO if verbose else logging.WARNING)
     root.propagate = False
+
+
+# Query parameters that carry credentials (Gemini's ``key=``, and the usual others).
+SECRET_PARAMS = frozenset({"key", "api_key", "apikey", "token", "access_token", "password"})
+SECRET_WORDS = ("key", "token", "secret", "password")  # setting names whose values are hidden
+
+
+def url_secrets(url: str | None) -> list[str]:
+    """The credentials inside a URL: the userinfo password (or lone user) and secret params."""
+    if not url:
+        return []
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return []
+    found = [parts.password] if parts.password else []
+    if parts.username and not parts.password:
+        found.append(parts.username)  # ``https://KEY@host/``: a token as the user name
+    found += [v for k, v in parse_qsl(parts.query) if k.lower() in SECRET_PARAMS and v]
+    return found
+
+
+def redact_url(url: str) -> str:
+    """``url`` with every secret of :func:`url_secrets` replaced by ``***``."""
+    for secret in sorted(url_secrets(url), key=len, reverse=True):
+        url = url.replace(secret, "***")
+    return url
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a setting called ``name`` (``target.api_key``) holds a credential."""
+    return any(word in name.lower() for word in SECRET_WORDS)

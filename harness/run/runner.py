@@ -16,7 +16,7 @@ from typing import Any
 
 from harness.gemini import Target
 from harness.generators.base import Load, Workload
-from harness.logs import configure_logging
+from harness.logs import configure_logging, url_secrets
 from harness.measure import metrics, results
 from harness.run.calibrate import calibration_block
 from harness.run.design import ModeRun, open_file_need, raise_open_file_limit, run_mode
@@ -48,13 +48,13 @@ def execute(plan: RunPlan) -> dict[str, Any]:
     runs: list[ModeRun] = []
     show = out.progress and not out.json and sys.stderr.isatty()
     with open_target(tspec, mock) as target, progress_bar(show) as progress:
-        configure_logging(out.verbose, out.log_json, secrets=[target.api_key])
+        secrets = [target.api_key, *url_secrets(target.base_url), *url_secrets(tspec.base_url)]
+        configure_logging(out.verbose, out.log_json, secrets=secrets)
         fresh = tspec.resettable
         for load in _loads(spec):
             for rep in range(spec.repetitions):
                 runs += _one_round(target, spec, load, rep, progress, fresh)
         url = target.base_url
-        secret = target.api_key
     s_time = service_time_s(tspec, mock) or _measured_service_time(runs)
     config = {
         "target": tspec.describe(url),
@@ -79,7 +79,7 @@ def execute(plan: RunPlan) -> dict[str, Any]:
             repetition=run.repetition, concurrency_cap=run.cap, summary=summary,
             records=run.records, transitions=run.transitions(), timeline=run.timeline(),
         )  # fmt: skip
-    scrubbed: dict[str, Any] = results.scrub_secrets(data, [secret])
+    scrubbed: dict[str, Any] = results.scrub_secrets(data, secrets)
     return scrubbed
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from harness.errors import ConfigError
 from harness.generators import REGISTRY
 from harness.generators.load import Arrival, OpenLoad, parse_arrival
+from harness.logs import is_secret_name
 from harness.resilience.config import ResilienceConfig
 from harness.run.defaults import CALIBRATION_MODES, DEFAULT_MOCK_LATENCY_S, CalibrationMode
 from harness.run.inputs import read_toml
@@ -139,7 +140,7 @@ def apply_sets(table: Mapping[str, Any], sets: Sequence[str]) -> dict[str, Any]:
 
 def _redacted(item: str) -> str:
     key, _, _ = item.partition("=")
-    return f"{key}=<hidden>" if "key" in key.lower() else item
+    return f"{key}=<hidden>" if is_secret_name(key) else item
 
 
 # ---- checking -----------------------------------------------------------------------------
@@ -155,7 +156,8 @@ class Checker:
     def fail(self, key: str, expected: str, value: Any) -> ConfigError:
         """``scenarios/x.toml: workload.users: expected a positive integer, got 0``."""
         origin = " (from --set)" if key in self.overridden else ""
-        return ConfigError(f"{self.path}: {key}{origin}: expected {expected}, got {value!r}")
+        shown = "<hidden>" if is_secret_name(key) else repr(value)  # never echo a credential
+        return ConfigError(f"{self.path}: {key}{origin}: expected {expected}, got {shown}")
 
     def scenario(self, table: Mapping[str, Any], sets: tuple[str, ...]) -> Scenario:
         self.known(table, "", TOP_LEVEL)

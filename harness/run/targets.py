@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from harness.errors import ConfigError, MissingApiKeyError
 from harness.gemini import GEMINI_BASE_URL, Target
+from harness.logs import redact_url
 from harness.run.embedded import EmbeddedMock
 from mock_gemini.config import MockConfig
 
@@ -33,7 +34,7 @@ class TargetSpec:
 
     def describe(self, url: str) -> dict[str, Any]:
         """The target as the results file records it (never the key)."""
-        described = {"kind": self.kind, "base_url": url, "model": self.model}
+        described = {"kind": self.kind, "base_url": redact_url(url), "model": self.model}
         return described | ({"reset_upstream": True} if self.reset_upstream else {})
 
     @property
@@ -54,13 +55,17 @@ def check_reachable(url: str, timeout_s: float = 3.0) -> None:
     """Fail early, with one line, when nothing listens at ``url``."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"--base-url: expected http(s)://HOST[:PORT][/prefix], got {url!r}")
+        raise ConfigError(
+            f"--base-url: expected http(s)://HOST[:PORT][/prefix], got {redact_url(url)!r}"
+        )
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
         with socket.create_connection((parts.hostname, port), timeout=timeout_s):
             pass
     except OSError as exc:
-        raise ConfigError(f"--base-url {url}: cannot connect ({exc.strerror or exc})") from None
+        raise ConfigError(
+            f"--base-url {redact_url(url)}: cannot connect ({exc.strerror or exc})"
+        ) from None
 
 
 @contextlib.contextmanager
