@@ -17,11 +17,18 @@
     ├── InvariantError              a run lost or duplicated a request record
     └── RegressionError             the regression gate found a slow-down (exit 1)
 
+    KeyboardInterrupt
+    └── Interrupted                 SIGINT, SIGTERM or SIGHUP stopped a run (exit 128 + signal);
+                                    carries what was measured so far (``partial``, ``document``)
+
 Messages never contain an API key: build them from status, reason and
 Google's message only.
 """
 
 from __future__ import annotations
+
+import signal
+from typing import Any
 
 
 class HarnessError(Exception):
@@ -119,3 +126,22 @@ class InvariantError(HarnessError):
 
 class RegressionError(HarnessError):
     """The regression gate found at least one metric worse than its rule allows."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """A signal stopped the run. Not a :class:`HarnessError`: like Ctrl-C it unwinds everything.
+
+    ``partial`` is the interrupted design's run so far (set where it was running), and
+    ``document`` the results document of everything measured (set by the runner), so the
+    command can still write them. The exit status is ``128 + signum`` (130 for SIGINT).
+    """
+
+    def __init__(self, signum: int = signal.SIGINT) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+        self.partial: Any = None
+        self.document: dict[str, Any] | None = None
+
+    @property
+    def exit_status(self) -> int:
+        return 128 + self.signum

@@ -113,6 +113,11 @@ def _verdict(results: Results, users: int, modes: Mapping[str, list[Run]]) -> Ve
     warnings = _share_warnings(shares, modes)
     warnings += upstream_warnings(results, modes)
     comparable = not warnings
+    if (results.document or {}).get("interrupted"):
+        warnings.append(
+            "the run was interrupted: figures cover what was measured before it stopped "
+            "(requests in flight then are failed records with error Interrupted)"
+        )
     warnings += measurement_warnings(modes)
     if len(ordered) < 2:
         text = f"{load}: only {ordered[0]} ran: nothing to compare"

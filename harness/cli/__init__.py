@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from harness.errors import ConfigError, HarnessError, RegressionError
+from harness.errors import ConfigError, HarnessError, Interrupted, RegressionError
+from harness.run.interrupts import signals_raise
 from mock_gemini.config_error import MockConfigError
 
 Command = Callable[[argparse.Namespace, list[str]], int]
@@ -79,7 +82,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ns = build_parser(chosen if chosen in COMMANDS else "").parse_args(args)
     command: Command = _function(ns.command, 2)  # type: ignore[assignment]
     try:
-        return command(ns, args)
+        with signals_raise():
+            status = command(ns, args)
+        if status >= 128:
+            leave_now_if_threads_linger(status)
+        return status
     except RegressionError as exc:
         print(f"regression: {exc}", file=sys.stderr)
         return 1
@@ -89,6 +96,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HarnessError as exc:
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # outside a run: nothing measured to keep
+        status = exc.exit_status if isinstance(exc, Interrupted) else 130
         print("interrupted", file=sys.stderr)
-        return 130
+        leave_now_if_threads_linger(status)
+        return status
+
+
+def leave_now_if_threads_linger(status: int) -> None:
+    """After an interrupt, exit at once rather than join threads stuck in socket reads.
+
+    Everything worth keeping is written and every child stopped by now; only the
+    threaded design's abandoned workers may still wait on their upstream.
+    """
+    main = threading.main_thread()
+    if any(t.is_alive() and not t.daemon and t is not main for t in threading.enumerate()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)

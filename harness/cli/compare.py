@@ -158,5 +158,4 @@ def _late_threshold_s(milliseconds: float) -> float:
 def main(ns: argparse.Namespace, argv: list[str]) -> int:
     from harness.cli.output import run_plan
 
-    run_plan(plan_from_args(ns, argv[1:], [ns.users]))
-    return 0
+    return run_plan(plan_from_args(ns, argv[1:], [ns.users]))

@@ -15,18 +15,35 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.errors import ConfigError
+from harness.errors import ConfigError, Interrupted
 from harness.measure import results
 from harness.measure.files import writable_dir
+from harness.run.interrupts import signals_ignored, signals_raise
 from harness.run.plan import RunPlan
 
 
-def run_plan(plan: RunPlan) -> Path:
-    """Check where the results go, run the plan, then :func:`finish` it."""
+def run_plan(plan: RunPlan) -> int:
+    """Check where the results go, run the plan, :func:`finish` it; return the exit status.
+
+    SIGINT, SIGTERM or SIGHUP stop the run: what was measured is still written (marked
+    ``"interrupted": true``) and the status is ``128 + signal`` (130, 143, 129).
+    """
     from harness.run.runner import execute
 
     out_dir = writable_dir(plan.output.out or results.default_run_dir(plan.command), "--out")
-    return finish(plan, execute(plan), out_dir)
+    try:
+        with signals_raise():
+            document = execute(plan)
+    except Interrupted as stopped:
+        with signals_ignored():
+            if stopped.document is None:
+                print("interrupted before any design ended: nothing to write", file=sys.stderr)
+            else:
+                print("interrupted: writing what was measured", file=sys.stderr)
+                finish(plan, stopped.document, out_dir)
+        return stopped.exit_status
+    finish(plan, document, out_dir)
+    return 0
 
 
 def finish(plan: RunPlan, document: dict[str, Any], out_dir: Path) -> Path:

@@ -48,8 +48,7 @@ def run_main(ns: argparse.Namespace, argv: list[str]) -> int:
         verbose=output.verbose,
         log_json=output.log_json,
     )
-    run_plan(scenario.plan(argv[1:], output))
-    return 0
+    return run_plan(scenario.plan(argv[1:], output))
 
 
 def users_list(text: str) -> list[int]:
@@ -85,5 +84,4 @@ def sweep_main(ns: argparse.Namespace, argv: list[str]) -> int:
         raise ConfigError(f"--users: expected distinct user counts, got {ns.users}")
     from harness.cli.output import run_plan
 
-    run_plan(cli_compare.plan_from_args(ns, argv[1:], ns.users))
-    return 0
+    return run_plan(cli_compare.plan_from_args(ns, argv[1:], ns.users))

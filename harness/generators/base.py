@@ -82,26 +82,46 @@ class RunContext:
     # False (``--no-raw-records``): drivers hand records to ``on_record`` and keep none,
     # so a million-request run holds histograms, not a million records.
     keep_records: bool = True
+    # Set when the run is interrupted: requests not yet started end at once as
+    # "Interrupted" records instead of being sent (harness.run.interrupts).
+    stop: threading.Event = dataclasses.field(default_factory=threading.Event)
+
+
+Started = tuple["PlannedRequest", float, float]  # (request, intended start, start): clock s
 
 
 class InFlight:
-    """A thread-safe count of requests in flight, with its peak."""
+    """A thread-safe count of requests in flight, with its peak, and which they are.
+
+    ``open`` maps each request id in flight to its :data:`Started` entry, so an
+    interrupted run can still give every request it sent one record.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.now = 0
         self.peak = 0
+        self.open: dict[int, Started] = {}
 
-    def enter(self) -> int:
+    def enter(self, started: Started | None = None) -> int:
         with self._lock:
             self.now += 1
             self.peak = max(self.peak, self.now)
+            if started is not None:
+                self.open[started[0].request_id] = started
             return self.now
 
-    def leave(self) -> int:
+    def leave(self, request_id: int | None = None) -> int:
         with self._lock:
             self.now -= 1
+            if request_id is not None:
+                self.open.pop(request_id, None)
             return self.now
+
+    def snapshot(self) -> list[Started]:
+        """The requests in flight right now."""
+        with self._lock:
+            return list(self.open.values())
 
 
 Load = Workload | OpenLoad  # closed-loop users, or open-loop arrivals (harness.generators.load)

@@ -287,7 +287,27 @@ def _finish(
     """Stamp the end, record the request, leave the in-flight count, tell the observers."""
     end_s = ctx.clock()
     record = to_record(planned, mode, (*started, end_s), result)
-    emit(record, ctx, ctx.in_flight.leave())
+    emit(record, ctx, ctx.in_flight.leave(planned.request_id))
+    return record
+
+
+INTERRUPTED = "Interrupted"  # the error of a request the run stopped (not the upstream)
+
+
+def interrupted_record(
+    planned: PlannedRequest, mode: str, times_s: tuple[float, float, float], breaker: str
+) -> RequestRecord:
+    """The record of a request an interrupt stopped: failed, error ``Interrupted``."""
+    result: CallResult[Answered] = CallResult(None, "failed", 0, 0.0, breaker, INTERRUPTED, None)
+    return to_record(planned, mode, times_s, result)
+
+
+def _stopped(
+    planned: PlannedRequest, mode: str, ctx: RunContext, intended_s: float
+) -> RequestRecord:
+    now_s = ctx.clock()
+    record = interrupted_record(planned, mode, (intended_s, now_s, now_s), ctx.policy.breaker.state)
+    emit(record, ctx, ctx.in_flight.now)
     return record
 
 
@@ -299,8 +319,10 @@ def run_one_sync(
     call: Callable[[], CallResult[Answered]],
 ) -> RequestRecord:
     """Time one request around ``call`` (which applies the policy) and record it."""
-    ctx.in_flight.enter()
+    if ctx.stop.is_set():
+        return _stopped(planned, mode, ctx, intended_s)
     start_s = ctx.clock()
+    ctx.in_flight.enter((planned, intended_s, start_s))
     try:
         result = call()
     except Exception as exc:  # a bug must still end as one record
@@ -316,8 +338,10 @@ async def run_one_async(
     call: Callable[[], Awaitable[CallResult[Answered]]],
 ) -> RequestRecord:
     """The async twin of :func:`run_one_sync`."""
-    ctx.in_flight.enter()
+    if ctx.stop.is_set():
+        return _stopped(planned, mode, ctx, intended_s)
     start_s = ctx.clock()
+    ctx.in_flight.enter((planned, intended_s, start_s))
     try:
         result = await call()
     except Exception as exc:  # a bug must still end as one record

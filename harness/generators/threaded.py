@@ -78,12 +78,21 @@ class ThreadedGenerator:
     def run(self, workload: Load, ctx: RunContext) -> list[RequestRecord]:
         pool, self._pool = self._pool, None
         pool = pool or ThreadPoolExecutor(self.concurrency_cap, thread_name_prefix="harness")
-        with pool:
+        try:
             if isinstance(workload, OpenLoad):
                 run_one = functools.partial(self._one, ctx)
-                return drive_open_sync(workload, ctx, run_one, executor=pool)
-            futures = [pool.submit(self._user, user, ctx) for user in workload.by_user()]
-            return [record for future in futures for record in future.result()]
+                records = drive_open_sync(workload, ctx, run_one, executor=pool)
+            else:
+                futures = [pool.submit(self._user, user, ctx) for user in workload.by_user()]
+                records = [record for future in futures for record in future.result()]
+        except BaseException:
+            # Interrupted: queued users end their requests at once (ctx.stop), and nobody
+            # waits for the threads still blocked in a socket read.
+            ctx.stop.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
+        return records
 
     def close(self) -> None:
         if self._pool is not None:

@@ -177,6 +177,15 @@ class RecordFold:
     def _bin(self, time_s: float) -> list[int]:
         return self._per_second.setdefault(max(0, int(time_s)), [0, 0, 0, 0])
 
+    def ids(self) -> list[int]:
+        """Every request id folded at least once."""
+        seen = np.frombuffer(bytes(self._seen), dtype=np.uint8)
+        return [int(i) for i in np.flatnonzero(seen)]
+
+    def duplicated(self) -> int:
+        """How many request ids were folded more than once (0 when the invariant holds)."""
+        return int(np.count_nonzero(np.frombuffer(bytes(self._seen), dtype=np.uint8) > 1))
+
     @property
     def recorded(self) -> int:
         return sum(self._outcomes.values())

@@ -10,8 +10,11 @@ for that line, and stops it::
 
 from __future__ import annotations
 
+import ctypes
 import re
+import signal
 import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Sequence
@@ -19,6 +22,18 @@ from types import TracebackType
 from typing import IO, Self
 
 from harness.errors import ConfigError
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def die_with_parent() -> None:
+    """In the child, before exec: the kernel sends it SIGTERM when its parent dies.
+
+    So a mock or service never outlives the harness that started it, even when the harness
+    is killed with SIGKILL and runs no clean-up (prctl(2), PR_SET_PDEATHSIG).
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
 
 
 class ChildServer:
@@ -41,7 +56,11 @@ class ChildServer:
         # stderr goes to a file: a pipe nobody drains could block the child.
         self._stderr = tempfile.TemporaryFile(mode="w+")
         self._proc = subprocess.Popen(
-            self.command, stdout=subprocess.PIPE, stderr=self._stderr, text=True
+            self.command,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            text=True,
+            preexec_fn=die_with_parent if sys.platform == "linux" else None,
         )
         line = self._first_line(self._proc).strip()
         self.match = self._ready.match(line)

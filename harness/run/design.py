@@ -10,6 +10,7 @@ import contextlib
 import gc
 import logging
 import resource
+import signal
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -17,11 +18,11 @@ from typing import Any
 
 import psutil
 
-from harness.errors import ConfigError, InvariantError
+from harness.errors import ConfigError, Interrupted, InvariantError
 from harness.gemini import Target
 from harness.generators import REGISTRY
 from harness.generators.base import Load, RequestRecord, RunContext
-from harness.generators.common import GeneratorOptions
+from harness.generators.common import GeneratorOptions, interrupted_record
 from harness.measure import metrics
 from harness.measure.hdr import RecordFold
 from harness.measure.resources import ResourceSampler
@@ -46,6 +47,7 @@ class ModeRun:
     makespan_s: float
     fold: RecordFold | None = None  # set when records were folded, not kept
     late_threshold_s: float = metrics.LATE_THRESHOLD_S
+    interrupted: bool = False  # a signal stopped it: ``submitted`` is what was sent
 
     def summary(
         self,
@@ -64,6 +66,8 @@ class ModeRun:
             "upstream_cap": upstream_cap,
             "open_loop": open_loop,
         }
+        if self.interrupted and self.fold is None:
+            kwargs["submitted_ids"] = self.submitted
         if self.fold is not None:
             summary = self.fold.summary(**kwargs)
         else:
@@ -71,6 +75,10 @@ class ModeRun:
                 self.records, late_threshold_s=self.late_threshold_s, **kwargs
             )
         summary.update(self.resources)
+        if self.interrupted:
+            summary["interrupted"] = True
+            if self.fold is not None:
+                summary["invariant_ok"] = self.fold.duplicated() == 0
         attempts = summary.get("upstream_attempts") or 0
         ok = summary["counts"].get("ok", 0)
         # What the upstream did to this design's attempts: compared across designs against an
@@ -128,7 +136,10 @@ def run_mode(
         spec.resilience, clock=clock, rng_seed=repetition, exact_times=spec.raw_records
     )
     fold = None if spec.raw_records else RecordFold(spec.late_threshold_s)
-    ctx = RunContext(clock, policy, _both(fold, on_record), keep_records=fold is None)
+    # Every finished record also lands in the journal: an interrupt loses none of them.
+    journal: list[RequestRecord] = []
+    observer = _both(fold or journal.append, on_record)
+    ctx = RunContext(clock, policy, observer, keep_records=fold is None)
     log.info("run start", extra={"mode": mode, "users": workload.users, "cap": cap})
     rss_before = psutil.Process().memory_info().rss
     try:
@@ -139,19 +150,63 @@ def run_mode(
             if on_start is not None:
                 on_start()
             origin_s[0] = time.perf_counter()  # the run starts now: GC and sampler set-up excluded
-            records = generator.run(workload, ctx)
+            stopped: Interrupted | None = None
+            try:
+                records = generator.run(workload, ctx)
+            except KeyboardInterrupt as exc:
+                stopped = _stop(ctx, exc)
             makespan_s = clock()
     finally:
         generator.close()
+    resources = {**usage.summary(), **_in_flight_cost(ctx, usage.peak_rss_bytes, rss_before)}
+    if stopped is not None:
+        partial = _partial(mode, ctx, journal, fold, makespan_s)
+        stopped.partial = ModeRun(
+            mode, workload.users, repetition, cap, partial[0], partial[1], policy, resources,
+            makespan_s, fold, spec.late_threshold_s, interrupted=True,
+        )  # fmt: skip
+        raise stopped
     submitted = range(workload.total)
     _check_invariant(mode, records, submitted, fold)
     log.info("run end", extra={"mode": mode, "records": len(records), "makespan_s": makespan_s})
-    resources = {**usage.summary(), **_in_flight_cost(ctx, usage.peak_rss_bytes, rss_before)}
     run = ModeRun(
         mode, workload.users, repetition, cap, submitted, records, policy, resources,
         makespan_s, fold, spec.late_threshold_s,
     )  # fmt: skip
     return run
+
+
+def _stop(ctx: RunContext, exc: KeyboardInterrupt) -> Interrupted:
+    """Stop sending (requests not yet started end as ``Interrupted`` records)."""
+    ctx.stop.set()
+    return exc if isinstance(exc, Interrupted) else Interrupted(signal.SIGINT)
+
+
+def _partial(
+    mode: str,
+    ctx: RunContext,
+    journal: list[RequestRecord],
+    fold: RecordFold | None,
+    end_s: float,
+) -> tuple[list[int], list[RequestRecord]]:
+    """(submitted ids, records) of an interrupted run: what ended, and what was in flight.
+
+    A request in flight when the run stopped ends as one ``Interrupted`` record; requests
+    that never started were never submitted. With a fold the records are folded, not kept.
+    """
+    finished = list(journal) if fold is None else []
+    seen = {r.request_id for r in finished}
+    breaker = ctx.policy.breaker.state
+    for planned, intended_s, start_s in ctx.in_flight.snapshot():
+        if planned.request_id not in seen:
+            record = interrupted_record(planned, mode, (intended_s, start_s, end_s), breaker)
+            finished.append(record)
+            if fold is not None:
+                fold(record)
+    if fold is not None:
+        return fold.ids(), []
+    ids = sorted({r.request_id for r in finished})
+    return ids, sorted(finished, key=lambda r: r.request_id)
 
 
 @contextlib.contextmanager
@@ -175,14 +230,14 @@ def quiet_gc(young_threshold: int = 50_000) -> Iterator[None]:
 
 
 def _both(
-    fold: RecordFold | None, on_record: Callable[[RequestRecord], None] | None
-) -> Callable[[RequestRecord], None] | None:
-    if fold is None or on_record is None:
-        return fold or on_record
+    first: Callable[[RequestRecord], None], then: Callable[[RequestRecord], None] | None
+) -> Callable[[RequestRecord], None]:
+    if then is None:
+        return first
 
     def both(record: RequestRecord) -> None:
-        fold(record)
-        on_record(record)
+        first(record)
+        then(record)
 
     return both
 

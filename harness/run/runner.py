@@ -14,6 +14,7 @@ import urllib.request
 from collections.abc import Sequence
 from typing import Any
 
+from harness.errors import Interrupted
 from harness.gemini import Target
 from harness.generators.base import Load, Workload
 from harness.logs import configure_logging, url_secrets
@@ -46,14 +47,19 @@ def execute(plan: RunPlan) -> dict[str, Any]:
     raise_open_file_limit(open_file_need(_largest_cap(spec)))
     calibration = calibration_block(plan.calibration)
     runs: list[ModeRun] = []
+    stopped: Interrupted | None = None
     show = out.progress and not out.json and sys.stderr.isatty()
     with open_target(tspec, mock) as target, progress_bar(show) as progress:
         secrets = [target.api_key, *url_secrets(target.base_url), *url_secrets(tspec.base_url)]
         configure_logging(out.verbose, out.log_json, secrets=secrets)
-        fresh = tspec.resettable
-        for load in _loads(spec):
-            for rep in range(spec.repetitions):
-                runs += _one_round(target, spec, load, rep, progress, fresh)
+        try:
+            for load in _loads(spec):
+                for rep in range(spec.repetitions):
+                    _one_round(target, spec, load, rep, progress, tspec.resettable, runs)
+        except Interrupted as exc:  # keep every design that ended, and the one that was cut
+            stopped = exc
+            if exc.partial is not None:
+                runs.append(exc.partial)
         url = target.base_url
     s_time = service_time_s(tspec, mock) or _measured_service_time(runs)
     config = {
@@ -79,7 +85,12 @@ def execute(plan: RunPlan) -> dict[str, Any]:
             repetition=run.repetition, concurrency_cap=run.cap, summary=summary,
             records=run.records, transitions=run.transitions(), timeline=run.timeline(),
         )  # fmt: skip
+    if stopped is not None:
+        data["interrupted"] = True
     scrubbed: dict[str, Any] = results.scrub_secrets(data, secrets)
+    if stopped is not None:
+        stopped.document = scrubbed if runs else None
+        raise stopped
     return scrubbed
 
 
@@ -99,17 +110,22 @@ def _largest_cap(spec: CompareSpec) -> int:
 
 
 def _one_round(
-    target: Target, spec: CompareSpec, load: Load, rep: int, progress: Any, fresh: bool = False
-) -> list[ModeRun]:
-    out = []
+    target: Target,
+    spec: CompareSpec,
+    load: Load,
+    rep: int,
+    progress: Any,
+    fresh: bool,
+    runs: list[ModeRun],
+) -> None:
+    """Every design once on ``load``, appended to ``runs`` as each ends."""
     total = load.total
     label = f"×{load.users}" if isinstance(load, Workload) else "open"
     reset = functools.partial(reset_mock, target.base_url) if fresh else None
     for mode in spec.modes:
         cap = concurrency_cap(mode, load.users, spec)
         bar = ModeProgress(progress, f"{mode} {label}", total)
-        out.append(run_mode(mode, target, load, cap, spec, bar, rep, on_start=reset))
-    return out
+        runs.append(run_mode(mode, target, load, cap, spec, bar, rep, on_start=reset))
 
 
 def _summary(
