@@ -42,6 +42,16 @@ COMMANDS: dict[str, tuple[str, str, str, str]] = {
 }  # fmt: skip
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Every flag's default after its help (when it has one); examples kept as written."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if action.default in (None, False, argparse.SUPPRESS) or "default" in text:
+            return text
+        return super()._get_help_string(action)
+
+
 class OneLineParser(argparse.ArgumentParser):
     """Usage errors as one line (``error: python -m harness compare: …``) and exit 2."""
 
@@ -63,15 +73,30 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="python -m harness",
         description="Benchmark and load-test LLM-calling designs against a mock or real Gemini.",
+        epilog="Run `python -m harness COMMAND --help` for a command's flags and examples.",
+        formatter_class=HelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", parser_class=OneLineParser
     )
-    for name, (_, _, _, summary) in COMMANDS.items():
-        command = sub.add_parser(name, help=summary, description=summary)
+    for name, (module, _, _, summary) in COMMANDS.items():
+        command = sub.add_parser(
+            name, help=summary, description=summary, formatter_class=HelpFormatter
+        )
         if only is None or name == only:
             _function(name, 1)(command)
+            command.epilog = getattr(sys.modules[f"harness.cli.{module}"], "EXAMPLES", None)
     return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("llm-loadharness")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

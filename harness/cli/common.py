@@ -34,7 +34,8 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
         "so each meets the same schedule, quotas and draws (the embedded mock always is)",
     )
     group.add_argument("--model", default="gemini-2.5-flash", help="model id")
-    group.add_argument("--api-version", default="v1beta", choices=("v1", "v1beta", "v1alpha"))
+    group.add_argument("--api-version", default="v1beta", choices=("v1", "v1beta", "v1alpha"),
+                       help="the API version in request paths")  # fmt: skip
     mock = parser.add_argument_group(
         "embedded mock",
         f"settings of the embedded mock (default --latency {DEFAULT_MOCK_LATENCY_S})",
@@ -132,7 +133,7 @@ def resilience_config(ns: argparse.Namespace) -> ResilienceConfig:
 
 def add_output_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("output")
-    group.add_argument("--out", metavar="DIR", help="run directory (default runs/<UTC>-<command>)")
+    group.add_argument("--out", metavar="DIR", help="run directory (default: runs/<UTC>-<command>)")
     group.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     group.add_argument("--no-report", action="store_true", help="skip plots and HTML report")
     group.add_argument("--no-progress", action="store_true", help="no progress bars")

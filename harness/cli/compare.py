@@ -24,18 +24,33 @@ if TYPE_CHECKING:
     from harness.run.plan import CompareSpec, OutputOptions, RunPlan
 
 
+EXAMPLES = """examples:
+  python -m harness compare --users 20                  # embedded mock, 1 s per answer
+  python -m harness compare --users 20 --seed-limits    # the seed note's caps: 3 and 5
+  python -m harness compare --modes threaded,async --rate 50 --duration 10 --latency 0.5
+  python -m harness compare --users 50 --stream --tokens-per-s 200 --latency 0.4
+  python -m harness compare --base-url http://127.0.0.1:8080 --reset-upstream
+  GEMINI_API_KEY=... python -m harness compare --target gemini --users 3 --modes async
+"""
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     load = parser.add_argument_group("load")
-    load.add_argument("--users", type=int, default=20, help="concurrent users (default 20)")
-    load.add_argument("--requests-per-user", type=int, default=1, metavar="R")
+    load.add_argument("--users", type=int, default=20, help="concurrent users (closed loop)")
+    load.add_argument("--requests-per-user", type=int, default=1, metavar="R",
+                      help="requests each user sends, one after another")  # fmt: skip
     load.add_argument("--modes", default=",".join(DEFAULT_MODES),
                       help=f"comma-separated designs: {', '.join(REGISTRY)}")  # fmt: skip
-    load.add_argument("--workers", type=int, help="threaded: pool size (default: users)")
-    load.add_argument("--concurrency", type=int, help="async/sdk: semaphore (default: users)")
+    load.add_argument("--workers", type=int, metavar="N",
+                      help="threaded: pool size (default: one per user)")  # fmt: skip
+    load.add_argument("--concurrency", type=int, metavar="N",
+                      help="async/sdk: semaphore (default: one per user)")  # fmt: skip
     load.add_argument("--seed-limits", action="store_true",
                       help="the seed's own caps: semaphore 3, 5 worker threads")  # fmt: skip
-    load.add_argument("--repetitions", type=int, default=1, help="runs of each design")
-    load.add_argument("--max-output-tokens", type=int, default=2048)
+    load.add_argument("--repetitions", type=int, default=1, metavar="N",
+                      help="runs of each design, interleaved (A B C A B C)")  # fmt: skip
+    load.add_argument("--max-output-tokens", type=int, default=2048, metavar="N",
+                      help="maxOutputTokens of each request")  # fmt: skip
     add_scale_arguments(parser)
     add_target_arguments(parser)
     add_resilience_arguments(parser)
@@ -56,7 +71,7 @@ def add_scale_arguments(parser: argparse.ArgumentParser) -> None:
         "--arrival",
         default="poisson",
         metavar="KIND",
-        help="open loop: constant | poisson | gamma:cv=C (default poisson)",
+        help="open loop: constant | poisson | gamma:cv=C",
     )
     add("--duration", type=float, metavar="S", help="open loop: send for S seconds")
     add("--requests", type=int, metavar="N", help="open loop: send N requests")
@@ -67,7 +82,7 @@ def add_scale_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=10.0,
         metavar="MS",
-        help="a request leaving later than this is late; warn above 1%% late (default 10)",
+        help="a request leaving later than this is late; warn above 1%% late",
     )
     add(
         "--no-raw-records",

@@ -58,8 +58,14 @@ def report_main(ns: argparse.Namespace, _argv: list[str]) -> int:
 
 
 def add_regress_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--baseline", required=True, metavar="BASE.json")
-    parser.add_argument("--current", required=True, metavar="CUR.json")
+    parser.add_argument(
+        "--baseline",
+        required=True,
+        metavar="BASE.json",
+        help="the results file to compare against (e.g. a committed baseline)",
+    )
+    parser.add_argument("--current", required=True, metavar="CUR.json",
+                        help="the results file of the run under test")  # fmt: skip
     parser.add_argument(
         "--fail-on",
         metavar="RULES",

@@ -75,7 +75,7 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
         type=users_list,
         default=users_list(DEFAULT_SWEEP_USERS),
         metavar="N,N,...",
-        help=f"user counts to sweep (default {DEFAULT_SWEEP_USERS})",
+        help="user counts to sweep",
     )
 
 

@@ -42,11 +42,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="async",
         help="async | threaded | blocking (the seed's before)",
     )
-    add("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    add("--host", default="127.0.0.1", help="address to listen on")
     add("--port", type=int, default=8000, help="port to listen on; 0 = any free port")
-    add("--concurrency", type=int, default=100, help="async: semaphore and pool (default 100)")
-    add("--workers", type=int, default=100, help="threaded: worker threads (default 100)")
-    add("--max-output-tokens", type=int, default=2048)
+    add("--concurrency", type=int, default=100, help="async: semaphore and pool")
+    add("--workers", type=int, default=100, help="threaded: worker threads")
+    add("--max-output-tokens", type=int, default=2048, help="maxOutputTokens of each request")
     add("--upstream", metavar="URL", dest="base_url", help="a running mock (same as --base-url)")
     add("-v", "--verbose", action="store_true", help="log every generation (INFO)")
     add("--log-json", action="store_true", help="log lines as JSON")
