@@ -12,13 +12,15 @@ Every figure comes from the document's summaries; the verdict from :mod:`reports
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from reports.aggregate import Spread, groups
+from reports.aggregate import GroupKey, Spread, groups, time_in_state, times_opened
 from reports.load import Results, Run
 from reports.verdict import (
     comparison_rows,
@@ -37,14 +39,16 @@ SUMMARY_RUN_KEYS = (
 
 
 def stdout_console() -> Console:
-    """A console that does not squeeze the tables when stdout is a pipe or a file."""
+    """The terminal's width; ``COLUMNS`` when set; else (a pipe, a file) :data:`MIN_WIDTH`."""
     console = Console()
-    return console if console.is_terminal else Console(width=max(console.width, MIN_WIDTH))
+    if console.is_terminal or os.environ.get("COLUMNS", "").isdigit():
+        return console
+    return Console(width=max(console.width, MIN_WIDTH))
 
 
 def print_summary(results: Results, console: Console) -> None:
     """Tables, warnings, the record invariant, the verdict and the results path."""
-    for table in summary_tables(results):
+    for table in summary_tables(results, console.width):
         console.print(table)
     for line in [*notes(results), *closing_lines(results)]:
         console.print(line, markup=False, highlight=False, soft_wrap=True)
@@ -77,137 +81,203 @@ def closing_lines(results: Results) -> list[str]:
     return [*lines, f"results: {results.path}"]
 
 
-def summary_tables(results: Results) -> list[Table]:
-    """The time table (closed loop), outcomes and cost, streaming and open-loop tables."""
+@dataclass(frozen=True)
+class Sheet:
+    """A table before layout: ``ids`` leading columns name a row and repeat in every part."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: list[list[str]]
+    ids: int
+
+
+def summary_tables(results: Results, width: int = MIN_WIDTH) -> list[Table]:
+    """The tables of the summary, each split into parts that fit ``width`` columns."""
+    return [table for sheet in summary_sheets(results) for table in fit(sheet, width)]
+
+
+def summary_sheets(results: Results) -> list[Sheet]:
+    """Time (closed loop) or rates (open loop), outcomes and cost, streaming: one row per
+    design and load, medians over repetitions (``a (lo–hi)`` where they differ)."""
+    sheets = [_open_sheet(results) if is_open_loop(results) else _time_sheet(results)]
+    sheets.append(_cost_sheet(results))
+    if any(run.summary.get("ttft_s") for run in results.runs):
+        sheets.append(_stream_sheet(results))
+    return sheets
+
+
+def fit(sheet: Sheet, width: int) -> list[Table]:
+    """The sheet as one table, or as several that each fit ``width`` (never ellipsised)."""
+    sizes = [
+        max(len(column), *(len(row[i]) for row in sheet.rows)) if sheet.rows else len(column)
+        for i, column in enumerate(sheet.columns)
+    ]
+    parts: list[list[int]] = [[]]
+    used = 1 + sum(size + 3 for size in sizes[: sheet.ids])
+    for index in range(sheet.ids, len(sizes)):
+        if parts[-1] and used + sizes[index] + 3 > width:
+            parts.append([])
+            used = 1 + sum(size + 3 for size in sizes[: sheet.ids])
+        parts[-1].append(index)
+        used += sizes[index] + 3
     tables = []
-    if not is_open_loop(results):
-        tables.append(_time_table(results))
-    tables.append(make_table("Outcomes and cost", _cost_columns(results), _cost_rows(results)))
-    runs = results.runs
-    if any(run.summary.get("ttft_s") for run in runs):
-        tables.append(make_table(
-            "Streaming (ms; TTFT from the request's start)",
-            (*_id_columns(results), "TTFT p50", "TTFT p95", "ITL p50", "TPOT p50", "TPOT p95",
-             "out tok/s"),
-            [[*_id_cells(results, r), *_stream_cells(r)] for r in runs],
-        ))  # fmt: skip
-    if is_open_loop(results):
-        tables.append(make_table(
-            "Open loop (ms): latency from the actual start vs the intended start "
-            "(coordinated omission corrected), and how late requests left",
-            (*_id_columns(results), "req/s", "p50", "p99", "p50 corrected", "p99 corrected",
-             "lag p50", "lag p99", "lag max", "late"),
-            [[*_id_cells(results, r), *_open_cells(r)] for r in runs],
-        ))  # fmt: skip
+    for number, part in enumerate(parts, start=1):
+        keep = [*range(sheet.ids), *part]
+        title = sheet.title if len(parts) == 1 else f"{sheet.title} ({number}/{len(parts)})"
+        table = Table(title=title)
+        for i in keep:
+            column = sheet.columns[i]
+            left = column in TEXT_COLUMNS
+            table.add_column(
+                column, justify="left" if left else "right", no_wrap=True, min_width=sizes[i]
+            )
+        for row in sheet.rows:
+            table.add_row(*(row[i] for i in keep))
+        tables.append(table)
     return tables
 
 
 def make_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> Table:
     """A rich table: text columns left-aligned, numbers right-aligned."""
-    table = Table(title=title)
-    for column in columns:
-        table.add_column(column, justify="left" if column in TEXT_COLUMNS else "right")
-    for row in rows:
-        table.add_row(*row)
-    return table
+    return fit(Sheet(title, tuple(columns), [list(r) for r in rows], 1), 10_000)[0]
 
 
 TEXT_COLUMNS = frozenset({"mode"})
 
 
-def _repeated(results: Results) -> bool:
-    return any(run.repetition > 0 for run in results.runs)
-
-
 def _id_columns(results: Results) -> tuple[str, ...]:
+    repeated = any(len(runs) > 1 for runs in groups(results).values())
     users = () if is_open_loop(results) else ("users",)
-    return ("mode", *users, *(("rep",) if _repeated(results) else ()))
+    return ("mode", *users, *(("reps",) if repeated else ()))
 
 
-def _id_cells(results: Results, run: Run) -> list[str]:
-    users = [] if is_open_loop(results) else [str(run.users)]
-    return [run.mode, *users, *([str(run.repetition + 1)] if _repeated(results) else [])]
+def _id_cells(results: Results, key: GroupKey, runs: Sequence[Run]) -> list[str]:
+    repeated = len(_id_columns(results)) > (1 if is_open_loop(results) else 2)
+    users = [] if is_open_loop(results) else [str(key[1])]
+    return [key[0], *users, *([str(len(runs))] if repeated else [])]
 
 
-def _time_table(results: Results) -> Table:
+def _values(runs: Sequence[Run], *path: str) -> Spread | None:
+    def get(run: Run) -> float | None:
+        value: Any = run.summary
+        for key in path:
+            value = value.get(key) if isinstance(value, Mapping) else None
+        return float(value) if isinstance(value, int | float) else None
+
+    return Spread.of(get(run) for run in runs)
+
+
+def _cell(runs: Sequence[Run], *path: str, spread: bool = False, ms: bool = False) -> str:
+    values = _values(runs, *path)
+    if values is None:
+        return "–"
+    show = _ms if ms else _fmt
+    text = show(values.median)
+    if spread and values.count > 1 and values.low != values.high:
+        text += f" ({show(values.low)}–{show(values.high)})"
+    return text
+
+
+def _time_sheet(results: Results) -> Sheet:
     columns = (*_id_columns(results), "cap", "makespan s", "bound s", "eff.", "speed-up",
                "good/s", "p50 s", "p95 s", "p99 s", "max s")  # fmt: skip
-    speedups = {key: Spread.of(group_speedups(results, key)) for key in groups(results)}
     rows = []
-    for run in results.runs:
-        s, lat = run.summary, run.summary.get("latency_s") or {}
-        speedup = speedups.get((run.mode, run.users))
+    for key, runs in groups(results).items():
+        speedup = Spread.of(group_speedups(results, key))
+        goodput = Spread.of(goodput_rps(run) for run in runs)
         rows.append([
-            *_id_cells(results, run), _fmt(run.concurrency_cap),
-            _fmt(s.get("makespan_s")), _bound_cell(s), _fmt(s.get("efficiency"), 2),
-            _speedup_cell(speedup), _fmt(goodput_rps(run)),
-            _fmt(lat.get("p50")), _fmt(lat.get("p95")), _fmt(lat.get("p99")), _fmt(lat.get("max")),
+            *_id_cells(results, key, runs), _fmt(runs[0].concurrency_cap),
+            _cell(runs, "makespan_s", spread=True), _bound_cell(runs),
+            _fmt(None if (e := _values(runs, "efficiency")) is None else e.median, 2),
+            "–" if speedup is None else _fmt(speedup.median) + "×",
+            "–" if goodput is None else _fmt(goodput.median),
+            *(_cell(runs, "latency_s", q) for q in ("p50", "p95", "p99", "max")),
         ])  # fmt: skip
-    return make_table(
-        "Time: designs against the lower bound on their makespan (~: an estimate); "
-        "speed-up and good/s count real answers only",
-        columns,
-        rows,
-    )
+    title = ("Time against the lower bound on the makespan (~: estimated); "
+             "speed-up and good/s: real answers only")  # fmt: skip
+    return Sheet(title, columns, rows, len(_id_columns(results)))
 
 
-def _bound_cell(summary: Mapping[str, Any]) -> str:
-    text = _fmt(summary.get("bound_s"))
-    return f"~{text}" if summary.get("bound_kind") == "estimate" and text != "–" else text
+def _open_sheet(results: Results) -> Sheet:
+    columns = (*_id_columns(results), "offered/s", "achieved/s", "good/s", "p50 ms", "p99 ms",
+               "p50 corr. ms", "p99 corr. ms", "lag p50 ms", "lag p99 ms", "lag max ms",
+               "late")  # fmt: skip
+    rows = []
+    for key, runs in groups(results).items():
+        late = _values(runs, "schedule_lag_s", "late_fraction")
+        goodput = Spread.of(goodput_rps(run) for run in runs)
+        offered = (results.config.get("open_loop") or {}).get("rate_rps")
+        rows.append([
+            *_id_cells(results, key, runs), _fmt(offered), _cell(runs, "throughput_rps"),
+            "–" if goodput is None else _fmt(goodput.median),
+            *(_cell(runs, "latency_s", q, ms=True) for q in ("p50", "p99")),
+            *(_cell(runs, "latency_from_intended_s", q, ms=True) for q in ("p50", "p99")),
+            *(_cell(runs, "schedule_lag_s", q, ms=True) for q in ("p50", "p99", "max")),
+            "–" if late is None else f"{late.median:.1%}",
+        ])  # fmt: skip
+    title = ("Open loop: rates, and latency from the actual vs the intended start "
+             "(corr.: coordinated omission corrected)")  # fmt: skip
+    return Sheet(title, columns, rows, len(_id_columns(results)))
 
 
-def _speedup_cell(speedup: Spread | None) -> str:
-    if speedup is None:
+def _bound_cell(runs: Sequence[Run]) -> str:
+    values = _values(runs, "bound_s")
+    if values is None:
         return "–"
-    return _fmt(speedup.median, 3) + "×"
+    estimate = any(run.summary.get("bound_kind") == "estimate" for run in runs)
+    return f"~{_fmt(values.median)}" if estimate else _fmt(values.median)
 
 
-def _cost_columns(results: Results) -> tuple[str, ...]:
-    return (*_id_columns(results), "ok", "ok %", "fallback", "failed", "fast-fail",
-            "attempts", "ampl.", "CPU s", "peak RSS MiB", "threads")  # fmt: skip
-
-
-def _cost_rows(results: Results) -> list[list[str]]:
+def _cost_sheet(results: Results) -> Sheet:
+    columns = (*_id_columns(results), "ok", "ok %", "fallback", "failed", "fast-fail",
+               "attempts", "ampl.", "CPU s", "peak RSS MiB", "threads")  # fmt: skip
     rows = []
-    for run in results.runs:
-        s, counts = run.summary, run.summary.get("counts") or {}
-        rss = s.get("peak_rss_bytes")
+    for key, runs in groups(results).items():
+        share = ok_share(runs)
+        rss = _values(runs, "peak_rss_bytes")
         rows.append([
-            *_id_cells(results, run), str(counts.get("ok", 0)), _share(run),
-            str(counts.get("fallback", 0)),
-            str(counts.get("failed", 0)), str(counts.get("fast_fail", 0)),
-            str(s.get("upstream_attempts")), _fmt(s.get("amplification"), 3),
-            _fmt(s.get("cpu_s")), _fmt(rss / 2**20 if rss else None), _fmt(s.get("peak_threads")),
+            *_id_cells(results, key, runs), _cell(runs, "counts", "ok"),
+            "–" if share is None else f"{share:.0%}",
+            *(_cell(runs, "counts", k) for k in ("fallback", "failed", "fast_fail")),
+            _cell(runs, "upstream_attempts"), _cell(runs, "amplification"),
+            _cell(runs, "cpu_s"), "–" if rss is None else _fmt(rss.median / 2**20),
+            _cell(runs, "peak_threads"),
         ])  # fmt: skip
-    return rows
+    return Sheet("Outcomes and cost", columns, rows, len(_id_columns(results)))
 
 
-def _share(run: Run) -> str:
-    share = ok_share([run])
-    return "–" if share is None else f"{share:.0%}"
+def _stream_sheet(results: Results) -> Sheet:
+    columns = (*_id_columns(results), "TTFT p50", "TTFT p95", "ITL p50", "TPOT p50",
+               "TPOT p95", "out tok/s")  # fmt: skip
+    rows = [
+        [*_id_cells(results, key, runs),
+         *(_cell(runs, name, q, ms=True) for name, q in (("ttft_s", "p50"), ("ttft_s", "p95"),
+                                                          ("itl_s", "p50"), ("tpot_s", "p50"),
+                                                          ("tpot_s", "p95"))),
+         _cell(runs, "output_tokens_per_s")]
+        for key, runs in groups(results).items()
+    ]  # fmt: skip
+    return Sheet("Streaming (ms; TTFT from the request's start)", columns, rows,
+                 len(_id_columns(results)))  # fmt: skip
 
 
-def _stream_cells(run: Run) -> list[str]:
-    s = run.summary
-    ttft, itl, tpot = (s.get(k) or {} for k in ("ttft_s", "itl_s", "tpot_s"))
-    tps = s.get("output_tokens_per_s")
-    return [_ms(ttft.get("p50")), _ms(ttft.get("p95")), _ms(itl.get("p50")),
-            _ms(tpot.get("p50")), _ms(tpot.get("p95")),
-            "–" if tps is None else f"{tps:.0f}"]  # fmt: skip
-
-
-def _open_cells(run: Run) -> list[str]:
-    s = run.summary
-    raw, fixed = s.get("latency_s") or {}, s.get("latency_from_intended_s") or {}
-    lag = s.get("schedule_lag_s") or {}
-    late = lag.get("late_fraction")
-    times = [raw.get("p50"), raw.get("p99"), fixed.get("p50"), fixed.get("p99"),
-             lag.get("p50"), lag.get("p99"), lag.get("max")]  # fmt: skip
-    return [
-        f"{s.get('throughput_rps') or 0:.1f}",
-        *(_ms(t) for t in times),
-        "–" if late is None else f"{late:.1%}",
-    ]
+def breaker_lines(results: Results) -> list[str]:
+    """Per design and load whose breaker moved: how often it opened and how long it stayed."""
+    lines = []
+    for (mode, users), runs in groups(results).items():
+        if not any(run.breaker_transitions for run in runs):
+            continue
+        opened = Spread.of(float(times_opened(run)) for run in runs)
+        open_s = Spread.of(time_in_state(run, "open") for run in runs)
+        half_s = Spread.of(time_in_state(run, "half_open") for run in runs)
+        last = [run.breaker_transitions[-1].to_state for run in runs if run.breaker_transitions]
+        where = "" if is_open_loop(results) else f" at {users} users"
+        lines.append(
+            f"breaker: {mode}{where} opened {_fmt(opened.median if opened else 0)}×, "
+            f"open {_fmt(open_s.median if open_s else 0)} s, half-open "
+            f"{_fmt(half_s.median if half_s else 0)} s; ended {last[-1]}"
+        )
+    return lines
 
 
 def notes(results: Results) -> list[str]:
@@ -222,6 +292,7 @@ def notes(results: Results) -> list[str]:
         if per is not None and summary.get("peak_in_flight", 0) >= 100:
             lines.append(f"{run.mode}: peak {summary['peak_in_flight']} in flight, "
                          f"{per / 1024:.0f} KiB of RSS per request in flight")  # fmt: skip
+    lines += breaker_lines(results)
     lines += bound_notes(results)
     timing = timing_error_line(results)
     if timing:

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -98,3 +101,25 @@ def test_report_writes_files_only_where_out_says(
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
     assert (elsewhere / "report.html").is_file() and (elsewhere / "summary.md").is_file()
     assert printed.rstrip().endswith(f"report: {elsewhere / 'report.html'}")
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_the_summary_fits_the_terminal_without_ellipsis(
+    columns: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    _run(["compare", "--users", "3", "--repetitions", "2", *QUICK, "--out", str(out),
+          "--no-report"], capsys)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "harness", "report", str(out)], capture_output=True, text=True,
+        timeout=60, env={**os.environ, "COLUMNS": str(columns)},
+    )  # fmt: skip
+    text = done.stdout
+    assert "…" not in text
+    table_lines = [line for line in text.splitlines() if line[:1] in "┏┃┡│└"]
+    assert max(len(line) for line in table_lines) <= columns
+    for mode in ("sequential", "threaded", "async"):
+        assert f"│ {mode}" in text
+    document = json.loads((out / "results.json").read_text())
+    for run in document["runs"]:
+        assert f"{run['summary']['counts']['submitted']}" in text
