@@ -8,6 +8,7 @@ Numbers are medians over repetitions; ``a (lo–hi)`` shows the spread when it e
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -149,13 +150,17 @@ def _md_row(cells: Sequence[str]) -> str:
 def fmt_number(value: float | Spread | None, digits: int = 3) -> str:
     """A short human number: 3 significant digits, whole numbers without decimals.
 
-    >>> [fmt_number(v) for v in (19.64, 20.0, 0.01234, 1234.5, None)]
-    ['19.6', '20', '0.0123', '1,234', '—']
+    >>> [fmt_number(v) for v in (19.64, 20.0, 0.01234, 1234.5, None, math.nan, -math.inf)]
+    ['19.6', '20', '0.0123', '1,234', '—', 'NaN', '-∞']
     """
     if isinstance(value, Spread):
         value = value.median
     if value is None:
         return "—"
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "∞" if value > 0 else "-∞"
     if float(value).is_integer() or abs(value) >= 10**digits:
         return f"{value:,.0f}"
     return f"{value:.{digits}g}"
