@@ -36,7 +36,7 @@ from reports.plot_base import (
     series,
 )
 from reports.plot_timeline import plot_amplification, plot_timeline
-from reports.tables import achieved_rps, offered_rps
+from reports.tables import achieved_rps, fmt_number, offered_rps
 from reports.verdict import is_open_loop, load_label
 
 __all__ = [
@@ -113,6 +113,8 @@ def _throughput_bars(ax: Axes, results_list: Sequence[Results], pairs: list[Seri
         kind = "offered" if is_open_loop(results) else "bound"
         if reference is not None:
             legend = "_nolegend_" if kind in named else REFERENCE_NAMES[kind]
+            if kind == "offered" and kind not in named:
+                legend += f" ({fmt_number(reference)} req/s)"
             ax.plot([x - 0.4, x + 0.4], [reference] * 2, ls="--", color=colours[mode],
                     label=legend, gid=kind)  # fmt: skip
             named.add(kind)
