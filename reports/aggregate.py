@@ -35,8 +35,12 @@ METRIC_FIELDS: dict[str, tuple[str, ...]] = {
     "fallback": ("counts", "fallback"),
     "fast_fail": ("counts", "fast_fail"),
     "amplification": ("amplification",),
+    "intended_p95": ("latency_from_intended_s", "p95"),  # open loop: coordinated omission
+    "intended_p99": ("latency_from_intended_s", "p99"),  # corrected latency
     "ttft_p50": ("ttft_s", "p50"),
     "ttft_p95": ("ttft_s", "p95"),
+    "itl_p95": ("itl_s", "p95"),
+    "tpot_p95": ("tpot_s", "p95"),
     "cpu": ("cpu_s",),
 }
 METRICS = (*METRIC_FIELDS, "speedup")

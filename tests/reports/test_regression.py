@@ -288,3 +288,16 @@ def test_without_sequential_speedup_is_gated_against_the_first_design(
     doc["runs"][1]["summary"]["makespan_s"] *= 1.6  # async 1.6× slower, threaded as before
     assert gate(baseline, write(doc, "slower"), "speedup:-15%").exit_code == 1
     assert gate(baseline, baseline, "speedup:-15%").exit_code == 0
+
+
+def test_an_open_loop_design_falling_behind_fails_on_latency_from_the_intended_start(
+    build: Build, write: Write
+) -> None:
+    doc = build(modes=("threaded", "async"), reps=1, rate_rps=20)
+    baseline = write(doc, "baseline")
+    doc["runs"][1]["summary"]["latency_from_intended_s"]["p99"] *= 3  # async left late
+    result = gate(baseline, write(doc, "current"), "intended_p99:+25%,p95:+25%")
+    assert result.exit_code == 1
+    row = next(line for line in result.markdown.splitlines() if "❌" in line)
+    assert row.startswith("| async (20 req/s (poisson), ≤ 256 in flight) | intended_p99")
+    assert "+200.0%" in row
