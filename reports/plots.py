@@ -76,15 +76,20 @@ def throughput_figure(results_list: Sequence[Results]) -> Figure:
         _throughput_lines(ax, closed, series(closed), len(results_list))
     else:
         _throughput_bars(ax, results_list, series(results_list))
-    what = "dashed = offered rate" if all_open_loop(results_list) else "dashed = bound"
-    if closed and len(closed) < len(results_list):
-        what = "dashed = bound (closed loop) or offered rate (open loop)"
-    head = "Achieved throughput" if all_open_loop(results_list) else "Throughput vs users"
-    ax.set_title(f"{head} — median of repetitions, whiskers min–max, {what}")
+    ax.set_title(_throughput_title(results_list, mixed=0 < len(closed) < len(results_list)))
     ax.set_ylabel("throughput (requests/s)")
     ax.set_ylim(bottom=0)
     ax.legend(fontsize="small")
     return fig
+
+
+def _throughput_title(results_list: Sequence[Results], mixed: bool) -> str:
+    spread = "median of repetitions, whiskers min–max"
+    if mixed:
+        return f"Throughput — {spread}, dashed = bound (closed) / offered rate (open)"
+    if all_open_loop(results_list):
+        return f"Achieved throughput — {spread}, dashed = offered rate"
+    return f"Throughput vs users — {spread}, dashed = bound"
 
 
 def _throughput_lines(ax: Axes, closed: Sequence[Results], pairs: list[Series], files: int) -> None:
@@ -119,8 +124,11 @@ def _throughput_bars(ax: Axes, results_list: Sequence[Results], pairs: list[Seri
                     label=legend, gid=kind)  # fmt: skip
             named.add(kind)
     ax.set_xticks(range(len(pairs)), [label(r, m, len(results_list)) for r, m in pairs])
-    first = results_list[0]
-    ax.set_xlabel(f"mode ({load_label(first, first.runs[0].users)})")
+    loads = [(r.label, load_label(r, r.runs[0].users)) for r in results_list]
+    if len(loads) == 1:
+        ax.set_xlabel(f"mode ({loads[0][1]})")
+    else:
+        ax.set_xlabel("mode · run (" + "; ".join(f"{name}: {load}" for name, load in loads) + ")")
 
 
 def _throughput_points(results: Results, mode: str) -> list[tuple[int, Spread, float | None]]:
