@@ -11,6 +11,7 @@ Shared by the tables, the plots and the regression gate, so they all agree.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -61,10 +62,12 @@ class Spread:
 
     @classmethod
     def of(cls, values: Iterable[float | None]) -> Spread | None:
-        """The spread of the non-null values, or None when there are none."""
+        """The spread of the non-null values, or None when there are none; any NaN makes it NaN."""
         kept = [float(v) for v in values if v is not None]
         if not kept:
             return None
+        if any(math.isnan(v) for v in kept):  # NaN has no order: no median, no min–max
+            return cls(math.nan, math.nan, math.nan, len(kept))
         return cls(statistics.median(kept), min(kept), max(kept), len(kept))
 
 

@@ -311,7 +311,7 @@ def fmt_spread(spread: Spread | None, digits: int = 3) -> str:
     if spread is None:
         return "—"
     text = fmt_number(spread.median, digits)
-    if spread.count > 1 and spread.low != spread.high:
+    if spread.count > 1 and spread.low != spread.high and not math.isnan(spread.median):
         text += f" ({fmt_number(spread.low, digits)}–{fmt_number(spread.high, digits)})"
     return text
 
