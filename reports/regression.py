@@ -103,7 +103,10 @@ def _parse_rule(part: str) -> Rule:
 
 @dataclass(frozen=True)
 class GateResult:
-    """The gate's verdict: a Markdown report and the exit code (0 ok, 1 regression)."""
+    """The gate's verdict: a Markdown report and the exit code (0 ok, 1 regression).
+
+    Input the gate cannot judge (exit 2 in the CLI) raises ReportInputError instead.
+    """
 
     markdown: str
     exit_code: int
@@ -119,7 +122,8 @@ def gate(baseline_path: Path, current_path: Path, rules_text: str | None) -> Gat
     """Compare ``current_path`` against ``baseline_path`` (run dirs or results files).
 
     ``rules_text`` None means :data:`DEFAULT_RULES`. Raises ReportInputError on a bad
-    rule or an unreadable / malformed results file; a regression is exit code 1.
+    rule, an unreadable / malformed results file, or a baseline of another shape
+    (:func:`shape_differences`); a regression, NaN and infinities included, is exit code 1.
     """
     rules = parse_rules(DEFAULT_RULES if rules_text is None else rules_text)
     baseline, current = load_results(baseline_path), load_results(current_path)
