@@ -59,10 +59,9 @@ def load_note(results: Results) -> str | None:
         return None
     users = results.runs[0].users
     return (
-        f"Open loop: {load_label(results, users)}. Requests arrive on a schedule whatever the "
-        "design does, so there are no users, makespan, bound or speed-up; latency is counted "
-        "from each request's intended start (coordinated omission corrected), and the "
-        "schedule lag is how late a request left."
+        f"Open loop: {load_label(results, users)}. Requests arrive on a schedule whatever "
+        "the design does: latency counts from each request's intended start (coordinated "
+        "omission corrected), and the schedule lag is how late a request left."
     )
 
 

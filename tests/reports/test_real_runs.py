@@ -44,10 +44,14 @@ def test_a_real_open_loop_run_is_reported_as_open_loop(
     assert {"offered rps", "achieved rps", "goodput rps"} <= set(headers)
     assert "from intended start p50 / p95 / p99 s" in headers
     assert "20 req/s (constant), ≤ 8 in flight" in markdown
+    assert not [word for word in CLOSED_ONLY if word in markdown.lower()]
     assert re.search(r"^\| async \| ≤ 8 \| 1 \| 20 \| ", markdown, re.MULTILINE)
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "<th>offered rps</th>" in page and "<th>makespan s</th>" not in page
     assert "dashed: the offered rate" in page
+    # the words a reader sees: not the raw configuration, not the images' base64
+    shown = re.sub(r"<pre>.*?</pre>|data:image/png;base64,[^\"]*", "", page, flags=re.DOTALL)
+    assert not [word for word in CLOSED_ONLY if word in shown.lower()]
     fig = plots.throughput_figure([load_results(tmp_path / "run")])
     offered = {
         y for line in fig.axes[0].lines if line.get_gid() == "offered" for y in line.get_ydata()
