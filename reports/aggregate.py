@@ -11,6 +11,7 @@ Shared by the tables, the plots and the regression gate, so they all agree.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,8 +36,12 @@ METRIC_FIELDS: dict[str, tuple[str, ...]] = {
     "fallback": ("counts", "fallback"),
     "fast_fail": ("counts", "fast_fail"),
     "amplification": ("amplification",),
+    "intended_p95": ("latency_from_intended_s", "p95"),  # open loop: coordinated omission
+    "intended_p99": ("latency_from_intended_s", "p99"),  # corrected latency
     "ttft_p50": ("ttft_s", "p50"),
     "ttft_p95": ("ttft_s", "p95"),
+    "itl_p95": ("itl_s", "p95"),
+    "tpot_p95": ("tpot_s", "p95"),
     "cpu": ("cpu_s",),
 }
 METRICS = (*METRIC_FIELDS, "speedup")
@@ -57,10 +62,12 @@ class Spread:
 
     @classmethod
     def of(cls, values: Iterable[float | None]) -> Spread | None:
-        """The spread of the non-null values, or None when there are none."""
+        """The spread of the non-null values, or None when there are none; any NaN makes it NaN."""
         kept = [float(v) for v in values if v is not None]
         if not kept:
             return None
+        if any(math.isnan(v) for v in kept):  # NaN has no order: no median, no min–max
+            return cls(math.nan, math.nan, math.nan, len(kept))
         return cls(statistics.median(kept), min(kept), max(kept), len(kept))
 
 

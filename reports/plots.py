@@ -4,141 +4,146 @@ Each writes one 10×6 in PNG at 100 dpi (1000×600 px) and returns its path, or 
 None without writing when the results hold nothing to draw (e.g. no raw records)::
 
     from reports.load import load_many
-    plot_timeline(load_many([Path("runs/x")]), Path("out/timeline.png"))
+    plot_ttft_cdf(load_many([Path("runs/x")]), Path("out/ttft_cdf.png"))
 
-Figures are built on ``matplotlib.figure.Figure`` (no pyplot figure registry, nothing
-shown), so plotting leaves no global state behind but the Agg backend choice.
+The ``xxx_figure`` functions build the same figures without writing them, for tests and
+notebooks. Open-loop documents are drawn as what they are: achieved throughput against
+the offered rate, latency from the intended start. The per-second views live in
+:mod:`reports.plot_timeline` and are re-exported here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # before anything can pull in pyplot: never open a window
-
-from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from reports.aggregate import (
-    Spread,
-    breaker_bands,
-    groups,
-    mode_rank,
-    modes_of,
-    representative,
-    run_end_s,
-    run_metric,
-)
+from reports.aggregate import Spread, breaker_bands, groups, modes_of, run_metric
 from reports.load import Results, Run
+from reports.plot_base import (
+    MARKERS,
+    Series,
+    all_open_loop,
+    errorbar,
+    figure,
+    label,
+    largest_users,
+    mode_colours,
+    save,
+    series,
+)
+from reports.plot_timeline import plot_amplification, plot_timeline
+from reports.tables import achieved_rps, fmt_number, offered_rps
+from reports.verdict import is_open_loop, load_label
 
 __all__ = [
     "breaker_bands",
+    "cdf_figure",
     "mode_colours",
     "plot_amplification",
+    "plot_itl_cdf",
     "plot_latency_cdf",
     "plot_latency_percentiles",
     "plot_throughput_vs_users",
     "plot_timeline",
+    "plot_ttft_cdf",
+    "throughput_figure",
 ]
 
-FIGSIZE_IN = (10.0, 6.0)
-DPI = 100
-KNOWN_COLOURS = {
-    "sequential": "tab:blue",
-    "threaded": "tab:orange",
-    "async": "tab:green",
-    "sdk": "tab:purple",
-}
-OTHER_COLOURS = ("tab:brown", "tab:pink", "tab:olive", "tab:cyan", "tab:gray")
-BAND_COLOURS = {"open": "#e53935", "half_open": "#ffb300"}  # closed: no band
-BAND_ALPHA = 0.25
-LABEL_BOX = {"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1.5}
-MARKERS = ("o", "s", "^", "D", "v")
 PERCENTILE_OFFSETS = (-0.27, 0.0, 0.27)
 PERCENTILE_ALPHAS = (1.0, 0.65, 0.35)
+REFERENCE_NAMES = {"bound": "bound users·R / bound_s", "offered": "offered rate"}
+Values = Callable[[Results, str], list[float]]  # (file, mode) → sorted samples
 
-Series = tuple[Results, str]  # one results file, one mode
+
+def plot_throughput_vs_users(results_list: Sequence[Results], out_path: Path) -> Path:
+    """Median throughput per load and mode (whiskers min–max) against its reference."""
+    return save(throughput_figure(results_list), out_path)
 
 
-def mode_colours(modes: Sequence[str]) -> dict[str, str]:
-    """A colour per mode: fixed for the known designs, then a cycle for the rest.
+def throughput_figure(results_list: Sequence[Results]) -> Figure:
+    """The throughput figure; its dashed reference lines carry ``gid`` bound or offered.
 
-    >>> mode_colours(["async", "zeta"])
-    {'async': 'tab:green', 'zeta': 'tab:brown'}
+    Closed loop: against users (one bar per mode for a single users value), dashed = the
+    bound. Open loop: one bar per mode of the achieved rate, dashed = the offered rate.
     """
-    others = sorted((m for m in modes if m not in KNOWN_COLOURS), key=mode_rank)
-    colours = {m: KNOWN_COLOURS[m] for m in modes if m in KNOWN_COLOURS}
-    colours.update({m: OTHER_COLOURS[i % len(OTHER_COLOURS)] for i, m in enumerate(others)})
-    return colours
-
-
-def plot_throughput_vs_users(results_list: Sequence[Results], out_path: Path) -> Path | None:
-    """Median throughput per users value and mode (error bars min–max), bound dashed."""
-    series = _series(results_list)
-    users_values = {run.users for r in results_list for run in r.runs}
-    fig, ax = _figure()
-    if len(users_values) == 1:
-        _throughput_bars(ax, results_list, series)
+    fig, ax = figure()
+    closed = [r for r in results_list if not is_open_loop(r)]
+    if len({run.users for r in closed for run in r.runs}) > 1:
+        _throughput_lines(ax, closed, series(closed), len(results_list))
     else:
-        _throughput_lines(ax, results_list, series)
-    ax.set_title("Throughput vs users — median of repetitions, whiskers min–max, dashed = bound")
+        _throughput_bars(ax, results_list, series(results_list))
+    ax.set_title(_throughput_title(results_list, mixed=0 < len(closed) < len(results_list)))
     ax.set_ylabel("throughput (requests/s)")
     ax.set_ylim(bottom=0)
     ax.legend(fontsize="small")
-    return _save(fig, out_path)
+    return fig
 
 
-def _throughput_lines(ax: Axes, results_list: Sequence[Results], series: list[Series]) -> None:
-    colours = mode_colours(modes_of(results_list))
-    for results, mode in series:
+def _throughput_title(results_list: Sequence[Results], mixed: bool) -> str:
+    spread = "median of repetitions, whiskers min–max"
+    if mixed:
+        return f"Throughput — {spread}, dashed = bound (closed) / offered rate (open)"
+    if all_open_loop(results_list):
+        return f"Achieved throughput — {spread}, dashed = offered rate"
+    return f"Throughput vs users — {spread}, dashed = bound"
+
+
+def _throughput_lines(ax: Axes, closed: Sequence[Results], pairs: list[Series], files: int) -> None:
+    colours = mode_colours(modes_of(closed))
+    for results, mode in pairs:
         points = _throughput_points(results, mode)
-        xs = [p[0] for p in points]
-        marker = MARKERS[results_list.index(results) % len(MARKERS)]
-        label = _label(results, mode, len(results_list))
-        _errorbar(ax, xs, [p[1] for p in points], colours[mode], label, marker)
+        marker = MARKERS[closed.index(results) % len(MARKERS)]
+        name = label(results, mode, files)
+        xs = [float(p[0]) for p in points]
+        errorbar(ax, xs, [p[1] for p in points], colours[mode], name, marker)
         bounds = [(x, b) for x, _, b in points if b is not None]
-        bound_xs, bound_ys = [x for x, _ in bounds], [b for _, b in bounds]
         # the "_" marker keeps a lone bound visible when a series has one users value
-        ax.plot(bound_xs, bound_ys, "--", marker="_", ms=14, color=colours[mode])
+        ax.plot([x for x, _ in bounds], [b for _, b in bounds], "--", marker="_", ms=14,
+                color=colours[mode], gid="bound")  # fmt: skip
     ax.set_xlabel("users (concurrent)")
 
 
-def _throughput_bars(ax: Axes, results_list: Sequence[Results], series: list[Series]) -> None:
+def _throughput_bars(ax: Axes, results_list: Sequence[Results], pairs: list[Series]) -> None:
     colours = mode_colours(modes_of(results_list))
-    for x, (results, mode) in enumerate(series):
-        (_, spread, bound), *_ = _throughput_points(results, mode)
-        label = _label(results, mode, len(results_list))
-        ax.bar([x], [spread.median], width=0.6, color=colours[mode], alpha=0.8, label=label)
-        _errorbar(ax, [x], [spread], "black", None, "")
-        if bound is not None:
-            ax.hlines(bound, x - 0.4, x + 0.4, colors=colours[mode], linestyles="dashed")
-    ax.set_xticks(range(len(series)), [_label(r, m, len(results_list)) for r, m in series])
-    results = results_list[0]
-    ax.set_xlabel(f"mode ({who(results, results.runs[0].users)})")
-
-
-def who(results: Results, users: int) -> str:
-    """``"20 users"``; an open-loop run has no users, its number is the in-flight cap.
-
-    >>> who(closed_loop_results, 20), who(open_loop_results, 20)
-    ('20 users', 'open loop, ≤ 20 in flight')
-    """
-    if results.config.get("open_loop"):
-        return f"open loop, ≤ {users} in flight"
-    return f"{users} users"
+    named: set[str] = set()
+    for x, (results, mode) in enumerate(pairs):
+        (_, spread, reference), *_ = _throughput_points(results, mode)
+        name = label(results, mode, len(results_list))
+        ax.bar([x], [spread.median], width=0.6, color=colours[mode], alpha=0.8, label=name)
+        errorbar(ax, [x], [spread], "black", None, "")
+        kind = "offered" if is_open_loop(results) else "bound"
+        if reference is not None:
+            legend = "_nolegend_" if kind in named else REFERENCE_NAMES[kind]
+            if kind == "offered" and kind not in named:
+                legend += f" ({fmt_number(reference)} req/s)"
+            ax.plot([x - 0.4, x + 0.4], [reference] * 2, ls="--", color=colours[mode],
+                    label=legend, gid=kind)  # fmt: skip
+            named.add(kind)
+    ax.set_xticks(range(len(pairs)), [label(r, m, len(results_list)) for r, m in pairs])
+    loads = [(r.label, load_label(r, r.runs[0].users)) for r in results_list]
+    if len(loads) == 1:
+        ax.set_xlabel(f"mode ({loads[0][1]})")
+    else:
+        ax.set_xlabel("mode · run (" + "; ".join(f"{name}: {load}" for name, load in loads) + ")")
 
 
 def _throughput_points(results: Results, mode: str) -> list[tuple[int, Spread, float | None]]:
+    """(users, throughput spread, reference) per load of one mode of one file."""
     points = []
     for (m, users), runs in groups(results).items():
-        spread = Spread.of(run_metric(run, "throughput") for run in runs)
-        if m == mode and spread is not None:
+        if m != mode:
+            continue
+        if is_open_loop(results):
+            spread = Spread.of(achieved_rps(run) for run in runs)
+            reference = Spread.of(offered_rps(results, run) for run in runs)
+            offered = None if reference is None else reference.median
+            if spread is not None:
+                points.append((users, spread, offered))
+        elif (spread := Spread.of(run_metric(run, "throughput") for run in runs)) is not None:
             points.append((users, spread, _bound_throughput(runs)))
     return points
 
@@ -151,24 +156,27 @@ def _bound_throughput(runs: Sequence[Run]) -> float | None:
 
 
 def plot_latency_percentiles(results_list: Sequence[Results], out_path: Path) -> Path | None:
-    """p50/p95/p99 bars per mode (largest users value), median of repetitions, whiskers min–max."""
+    """p50/p95/p99 bars per mode (heaviest load), median of repetitions, whiskers min–max.
+
+    Open loop: latency from the intended start (coordinated omission corrected).
+    """
     colours = mode_colours(modes_of(results_list))
     bars = [
-        (_label(r, mode, len(results_list)), mode, _percentile_spreads(_largest_users(r, mode)))
-        for r, mode in _series(results_list)
+        (label(r, mode, len(results_list)), mode, _percentile_spreads(r, mode))
+        for r, mode in series(results_list)
     ]
     bars = [bar for bar in bars if any(bar[2])]
     if not bars:
         return None
-    fig, ax = _figure()
+    fig, ax = figure()
     for x, (_, mode, spreads) in enumerate(bars):
         for offset, alpha, spread in zip(
             PERCENTILE_OFFSETS, PERCENTILE_ALPHAS, spreads, strict=True
         ):
             if spread is not None:
                 ax.bar([x + offset], [spread.median], 0.25, color=colours[mode], alpha=alpha)
-                _errorbar(ax, [x + offset], [spread], "black", None, "")
-    ax.set_xticks(range(len(bars)), [label for label, _, _ in bars])
+                errorbar(ax, [x + offset], [spread], "black", None, "")
+    ax.set_xticks(range(len(bars)), [name for name, _, _ in bars])
     if len(bars) > 5:
         ax.tick_params(axis="x", labelrotation=25, labelsize="small")
     shades = [
@@ -176,198 +184,97 @@ def plot_latency_percentiles(results_list: Sequence[Results], out_path: Path) ->
         for name, alpha in zip(("p50", "p95", "p99"), PERCENTILE_ALPHAS, strict=True)
     ]
     ax.legend(handles=shades, fontsize="small", loc="lower right")
-    ax.set_title(
-        "Latency percentiles per mode — largest users value, median of reps, whiskers min–max"
-    )
-    ax.set_ylabel("latency (s)")
-    return _save(fig, out_path)
+    ax.set_title(f"{_latency_name(results_list)} percentiles per mode — heaviest load, "
+                 "median of reps, whiskers min–max")  # fmt: skip
+    ax.set_ylabel(f"{_latency_name(results_list).lower()} (s)")
+    return save(fig, out_path)
 
 
-def _percentile_spreads(runs: Sequence[Run]) -> list[Spread | None]:
-    return [Spread.of(run_metric(run, p) for run in runs) for p in ("p50", "p95", "p99")]
+def _latency_name(results_list: Sequence[Results]) -> str:
+    if all_open_loop(results_list):
+        return "Latency from the intended start"
+    if any(is_open_loop(r) for r in results_list):
+        return "Latency (open loop: from the intended start)"
+    return "Latency"
+
+
+def _percentile_spreads(results: Results, mode: str) -> list[Spread | None]:
+    block = "latency_from_intended_s" if is_open_loop(results) else "latency_s"
+    runs = largest_users(results, mode)
+    return [Spread.of(_stat(run, block, p) for run in runs) for p in ("p50", "p95", "p99")]
+
+
+def _stat(run: Run, block: str, stat: str) -> float | None:
+    value = (run.summary.get(block) or {}).get(stat)
+    return _number(value)
 
 
 def plot_latency_cdf(results_list: Sequence[Results], out_path: Path) -> Path | None:
     """Empirical CDF of request latency per mode, from the raw records (every outcome).
 
-    Uses the largest users value of each mode, all repetitions pooled.
+    Heaviest load of each mode, all repetitions pooled; open loop from the intended start.
     """
+    name = _latency_name(results_list)
+    fig = cdf_figure(results_list, _latencies, f"{name} CDF per mode", f"{name.lower()} (s)")
+    return None if fig is None else save(fig, out_path)
+
+
+def plot_ttft_cdf(results_list: Sequence[Results], out_path: Path) -> Path | None:
+    """Empirical CDF of time to first token per mode (streamed records only)."""
+    fig = cdf_figure(
+        results_list, _record_values("ttft_s"), "Time to first token CDF per mode",
+        "time to first token, from the request's start (s)",
+    )  # fmt: skip
+    return None if fig is None else save(fig, out_path)
+
+
+def plot_itl_cdf(results_list: Sequence[Results], out_path: Path) -> Path | None:
+    """Empirical CDF of inter-token latency per mode (each streamed request's mean gap)."""
+    fig = cdf_figure(
+        results_list, _record_values("itl_s"), "Inter-token latency CDF per mode",
+        "inter-token latency, mean gap of a request (s)",
+    )  # fmt: skip
+    return None if fig is None else save(fig, out_path)
+
+
+def cdf_figure(
+    results_list: Sequence[Results], values: Values, title: str, xlabel: str
+) -> Figure | None:
+    """One step curve per (file, mode) of ``values``; None when no curve has a sample."""
     colours = mode_colours(modes_of(results_list))
-    curves = [(r, mode, _latencies(r, mode)) for r, mode in _series(results_list)]
+    curves = [(r, mode, values(r, mode)) for r, mode in series(results_list)]
     curves = [c for c in curves if c[2]]
     if not curves:
         return None
-    fig, ax = _figure()
-    for results, mode, latencies in curves:
-        fractions = [(i + 1) / len(latencies) for i in range(len(latencies))]
-        label = f"{_label(results, mode, len(results_list))} (n={len(latencies)})"
-        ax.step(latencies, fractions, where="post", color=colours[mode], label=label)
-    ax.set_title("Latency CDF per mode — raw records, all repetitions of the largest users value")
-    ax.set_xlabel("latency (s)")
-    ax.set_ylabel("fraction of requests ≤ latency")
+    fig, ax = figure()
+    for results, mode, samples in curves:
+        fractions = [(i + 1) / len(samples) for i in range(len(samples))]
+        name = f"{label(results, mode, len(results_list))} (n={len(samples)})"
+        ax.step(samples, fractions, where="post", color=colours[mode], label=name)
+    ax.set_title(f"{title} — raw records, all repetitions of the heaviest load")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("fraction of requests ≤ x")
     ax.set_ylim(0, 1.02)
     ax.legend(fontsize="small", loc="lower right")
-    return _save(fig, out_path)
+    return fig
 
 
 def _latencies(results: Results, mode: str) -> list[float]:
-    values = (rec.get("latency_s") for run in _largest_users(results, mode) for rec in run.records)
-    return sorted(float(v) for v in values if isinstance(v, int | float))
+    if not is_open_loop(results):
+        return _record_values("latency_s")(results, mode)
+    runs = largest_users(results, mode)
+    pairs = ((_number(r.get("end_s")), _number(r.get("intended_start_s")))
+             for run in runs for r in run.records)  # fmt: skip
+    return sorted(end - start for end, start in pairs if end is not None and start is not None)
 
 
-def _largest_users(results: Results, mode: str) -> list[Run]:
-    """Every repetition of the mode's largest users value: the heaviest load it saw."""
-    runs = [run for run in results.runs if run.mode == mode]
-    top = max(run.users for run in runs)
-    return [run for run in runs if run.users == top]
+def _record_values(key: str) -> Values:
+    def values(results: Results, mode: str) -> list[float]:
+        raw = (rec.get(key) for run in largest_users(results, mode) for rec in run.records)
+        return sorted(v for v in map(_number, raw) if v is not None)
+
+    return values
 
 
-def plot_timeline(results_list: Sequence[Results], out_path: Path) -> Path | None:
-    """Per-second timeline, one row per mode, breaker states as background bands.
-
-    Rows show requests ending OK per second, upstream attempts started, failures plus
-    fallbacks ended, and requests in flight at the end of each second. Red bands: the
-    breaker was open; amber: half-open; no band: closed.
-    """
-    rows = _timeline_runs(results_list)
-    if not rows:
-        return None
-    fig = Figure(figsize=FIGSIZE_IN, dpi=DPI, layout="constrained")
-    axes = fig.subplots(len(rows), 1, sharex=True, squeeze=False)[:, 0]
-    colours = mode_colours(modes_of(results_list))
-    for ax, (results, run) in zip(axes, rows, strict=True):
-        _draw_bands(ax, run)
-        _draw_timeline(ax, run, colours[run.mode])
-        name = f"{_label(results, run.mode, len(results_list))} ({who(results, run.users)})"
-        ax.text(
-            0.005, 0.95, name, transform=ax.transAxes, va="top", fontsize="small", bbox=LABEL_BOX
-        )
-    # shared x: one limit for every row, long enough for the longest run
-    axes[-1].set_xlim(0, max(_timeline_end_s(run) for _, run in rows))
-    axes[-1].set_xlabel("time since run start (s)")
-    fig.supylabel("requests per second / in flight (count)", fontsize="small")
-    fig.legend(handles=_timeline_legend(), loc="outside lower center", ncol=4, fontsize="small")
-    fig.suptitle("Timeline per mode (largest users value, first repetition)")
-    return _save(fig, out_path)
-
-
-def _timeline_runs(results_list: Sequence[Results]) -> list[tuple[Results, Run]]:
-    rows = []
-    for results in results_list:
-        for mode in modes_of([results]):
-            runs = [run for run in results.runs if run.mode == mode and run.timeline]
-            if runs:
-                rows.append((results, representative(runs)))
-    return rows
-
-
-def _timeline_end_s(run: Run) -> float:
-    last_second = max(int(row["second"]) for row in run.timeline)
-    return max(last_second + 1.0, run_end_s(run))
-
-
-def _draw_bands(ax: Axes, run: Run) -> None:
-    for start_s, end_s, state in breaker_bands(run.breaker_transitions, run_end_s(run)):
-        if state in BAND_COLOURS:
-            ax.axvspan(start_s, end_s, color=BAND_COLOURS[state], alpha=BAND_ALPHA, lw=0)
-
-
-def _draw_timeline(ax: Axes, run: Run, colour: str) -> None:
-    rows = sorted(run.timeline, key=lambda row: int(row["second"]))
-    edges = [float(row["second"]) for row in rows] + [float(rows[-1]["second"]) + 1.0]
-
-    def column(*keys: str) -> list[float]:
-        return [float(sum(row.get(key) or 0 for key in keys)) for row in rows]
-
-    ax.stairs(column("ok"), edges, color=colour, lw=1.8)
-    ax.stairs(column("attempts"), edges, color=colour, lw=1.2, ls=":")
-    ax.stairs(column("failed", "fallback"), edges, color="black", lw=1.2, ls="--")
-    ax.stairs(column("in_flight"), edges, color="gray", lw=1.0)
-    ax.set_ylim(bottom=0)
-
-
-def _timeline_legend() -> list[Artist]:
-    return [
-        Line2D([], [], color="dimgray", lw=1.8, label="ok/s (mode colour)"),
-        Line2D([], [], color="dimgray", lw=1.2, ls=":", label="upstream attempts/s"),
-        Line2D([], [], color="black", lw=1.2, ls="--", label="failed + fallback/s"),
-        Line2D([], [], color="gray", lw=1.0, label="in flight"),
-        Patch(color=BAND_COLOURS["open"], alpha=BAND_ALPHA, label="breaker open"),
-        Patch(color=BAND_COLOURS["half_open"], alpha=BAND_ALPHA, label="breaker half-open"),
-        Patch(facecolor="white", edgecolor="lightgray", label="breaker closed (no band)"),
-    ]
-
-
-def plot_amplification(results_list: Sequence[Results], out_path: Path) -> Path | None:
-    """Retry amplification per second (attempts / offered) per mode, and cumulative."""
-    rows = _timeline_runs(results_list)
-    if not rows:
-        return None
-    colours = mode_colours(modes_of(results_list))
-    fig, ax = _figure()
-    for results, run in rows:
-        seconds, per_second, cumulative = _amplification(run)
-        label = _label(results, run.mode, len(results_list))
-        ax.plot(seconds, per_second, ".-", color=colours[run.mode], label=f"{label} per second")
-        ax.plot(seconds, cumulative, "--", color=colours[run.mode], label=f"{label} cumulative")
-    ax.axhline(1.0, color="gray", ls=":", lw=1, label="1.0 = no retries")
-    ax.set_title("Retry amplification over time — upstream attempts / requests offered")
-    ax.set_xlabel("time since run start (s)")
-    ax.set_ylabel("attempts per offered request (ratio)")
-    ax.set_ylim(bottom=0)
-    ax.legend(fontsize="small")
-    return _save(fig, out_path)
-
-
-def _amplification(run: Run) -> tuple[list[float], list[float], list[float]]:
-    nan = float("nan")
-    seconds, per_second, cumulative = [], [], []
-    attempts_total = offered_total = 0
-    for row in sorted(run.timeline, key=lambda r: int(r["second"])):
-        attempts, offered = int(row.get("attempts") or 0), int(row.get("offered") or 0)
-        attempts_total, offered_total = attempts_total + attempts, offered_total + offered
-        seconds.append(int(row["second"]) + 0.5)  # the middle of the second it counts
-        per_second.append(attempts / offered if offered else nan)
-        cumulative.append(attempts_total / offered_total if offered_total else nan)
-    return seconds, per_second, cumulative
-
-
-def _series(results_list: Sequence[Results]) -> list[Series]:
-    return [(r, mode) for r in results_list for mode in modes_of([r])]
-
-
-def _label(results: Results, mode: str, files: int) -> str:
-    return mode if files == 1 else f"{mode} · {results.label}"
-
-
-def _errorbar(
-    ax: Axes,
-    xs: Sequence[float],
-    spreads: Sequence[Spread],
-    colour: str,
-    label: str | None,
-    marker: str,
-) -> None:
-    medians = [s.median for s in spreads]
-    errors = [[s.median - s.low for s in spreads], [s.high - s.median for s in spreads]]
-    ax.errorbar(
-        xs,
-        medians,
-        yerr=errors,
-        color=colour,
-        label=label,
-        marker=marker or None,
-        capsize=4,
-        ls="-" if marker else "none",
-    )
-
-
-def _figure() -> tuple[Figure, Axes]:
-    fig = Figure(figsize=FIGSIZE_IN, dpi=DPI, layout="constrained")
-    return fig, fig.subplots()
-
-
-def _save(fig: Figure, out_path: Path) -> Path:
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out_path, format="png", dpi=DPI)  # no bbox "tight": keep exactly 1000×600
-    return out_path
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None

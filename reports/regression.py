@@ -11,22 +11,28 @@ than 10 %, ``+0`` (no ``%``) when it rises at all. Without a sign the rule guard
 metric's bad direction (up for latencies and counts, down for efficiency, speed-up,
 throughput). Each (mode, users) group of the baseline is compared on the MEDIAN of
 its repetitions; the current spread (min–max) is shown beside it.
+
+A current figure that is NaN or infinite is a regression (❌ with the value), never a
+pass. A baseline of another shape (users, designs, mock settings, open vs closed loop,
+scenario, …) is not comparable: :func:`gate` raises ReportInputError naming what differs.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from reports.aggregate import METRICS, GroupKey, Spread, groups
+from reports.aggregate import METRICS, GroupKey, Spread, groups, mode_rank
 from reports.errors import ReportInputError
 from reports.load import Results, load_results
 from reports.tables import Table, fmt_number, fmt_spread, to_markdown
 from reports.verdict import figure_values as metric_values
+from reports.verdict import is_open_loop, load_label
 
 # Ratios that the injected (mock) latency dominates, so they travel across machines and
 # survive a noisy shared CI runner; absolute seconds and throughput do not.
@@ -97,7 +103,10 @@ def _parse_rule(part: str) -> Rule:
 
 @dataclass(frozen=True)
 class GateResult:
-    """The gate's verdict: a Markdown report and the exit code (0 ok, 1 regression)."""
+    """The gate's verdict: a Markdown report and the exit code (0 ok, 1 regression).
+
+    Input the gate cannot judge (exit 2 in the CLI) raises ReportInputError instead.
+    """
 
     markdown: str
     exit_code: int
@@ -113,10 +122,17 @@ def gate(baseline_path: Path, current_path: Path, rules_text: str | None) -> Gat
     """Compare ``current_path`` against ``baseline_path`` (run dirs or results files).
 
     ``rules_text`` None means :data:`DEFAULT_RULES`. Raises ReportInputError on a bad
-    rule or an unreadable / malformed results file; a regression is exit code 1.
+    rule, an unreadable / malformed results file, or a baseline of another shape
+    (:func:`shape_differences`); a regression, NaN and infinities included, is exit code 1.
     """
     rules = parse_rules(DEFAULT_RULES if rules_text is None else rules_text)
     baseline, current = load_results(baseline_path), load_results(current_path)
+    differences = shape_differences(baseline, current)
+    if differences:
+        raise ReportInputError(
+            f"{current.path}: not comparable with the baseline {baseline.path} "
+            "(baseline vs current): " + "; ".join(differences)
+        )
     rows = [row for key in groups(baseline) for row in _group_rows(baseline, current, key, rules)]
     failures = sum(row.failed for row in rows)
     markdown = _markdown(baseline, current, rules, rows, failures)
@@ -126,7 +142,7 @@ def gate(baseline_path: Path, current_path: Path, rules_text: str | None) -> Gat
 def _group_rows(
     baseline: Results, current: Results, key: GroupKey, rules: Sequence[Rule]
 ) -> list[_Row]:
-    name = f"{key[0]} ({key[1]} users)"
+    name = f"{key[0]} ({load_label(baseline, key[1])})"
     if key not in groups(current):
         return [_Row((name, "(all)", "present", "missing", "—", "❌"), failed=True)]
     rows = []
@@ -138,11 +154,18 @@ def _group_rows(
 
 
 def _check(rule: Rule, name: str, baseline: Results, current: Results, key: GroupKey) -> _Row:
-    base = Spread.of(metric_values(baseline, key, rule.metric))
-    now = Spread.of(metric_values(current, key, rule.metric))
+    base_values = metric_values(baseline, key, rule.metric)
+    now_values = metric_values(current, key, rule.metric)
     label = f"{rule.metric} ({rule})"
+    broken = _not_finite(now_values)
+    if broken:  # NaN compares False with every limit: it would pass every rule
+        base_cell = fmt_spread(Spread.of(v for v in base_values if math.isfinite(v)))
+        return _Row((name, label, base_cell, broken, "—", "❌ not a number"), failed=True)
+    base = Spread.of(v for v in base_values if math.isfinite(v))
+    now = Spread.of(now_values)
     if base is None:
-        return _Row((name, label, "—", fmt_spread(now), "—", "➖ no baseline"), failed=False)
+        shown = _not_finite(base_values) or "—"
+        return _Row((name, label, shown, fmt_spread(now), "—", "➖ no baseline"), failed=False)
     if now is None:
         return _Row((name, label, fmt_number(base.median), "missing", "—", "❌"), failed=True)
     failed = rule.regressed(base.median, now.median)
@@ -158,10 +181,65 @@ def _check(rule: Rule, name: str, baseline: Results, current: Results, key: Grou
     return _Row(cells, failed)
 
 
+def _not_finite(values: Sequence[float]) -> str:
+    """The non-finite values as text (``"NaN, ∞"``), or ``""`` when every value is finite."""
+    return ", ".join(fmt_number(v) for v in values if not math.isfinite(v))
+
+
 def _fmt_change(rule: Rule, change: float) -> str:
     if math.isinf(change):
         return "+∞%" if change > 0 else "−∞%"
     return f"{change:+.1f}%" if rule.relative else f"{change:+g}"
+
+
+# What makes two documents measure the same thing. Resilience settings and the designs'
+# own knobs are left out on purpose: a change there is what the gate exists to catch.
+SHAPE_CONFIG_KEYS = ("open_loop", "mock", "service_time_s", "stream", "scenario")
+_ABSENT = object()  # a key an older document does not have: unknown, not "different"
+
+
+def shape(results: Results) -> dict[str, object]:
+    """The load shape of a document: loop kind, users, designs, and the settings that shape it.
+
+    >>> shape(results)["users"], shape(results)["loop"]  # doctest: +SKIP
+    ([5], 'closed')
+    """
+    config = results.config
+    out: dict[str, object] = {
+        "loop": "open" if is_open_loop(results) else "closed",
+        "users": sorted({run.users for run in results.runs}),
+        "modes": sorted({run.mode for run in results.runs}, key=mode_rank),
+        "requests_per_user": sorted({run.requests_per_user for run in results.runs}),
+    }
+    for key in SHAPE_CONFIG_KEYS:
+        out[key] = config.get(key, _ABSENT)
+    scenario = out["scenario"]
+    if isinstance(scenario, Mapping):  # its description and file path may change freely
+        out["scenario"] = scenario.get("name")
+    return out
+
+
+def shape_differences(baseline: Results, current: Results) -> list[str]:
+    """``["users: 5 vs 10", "mock.latency: 'fixed:0.2' vs 'fixed:0.3'"]``: baseline vs current."""
+    base, now = shape(baseline), shape(current)
+    if base["loop"] != now["loop"]:
+        return [f"loop: {base['loop']} vs {now['loop']}"]  # everything else follows from it
+    return [line for key in base for line in _differs(key, base[key], now[key])]
+
+
+def _differs(key: str, base: object, now: object) -> list[str]:
+    if base is _ABSENT or now is _ABSENT:
+        return []
+    if isinstance(base, Mapping) and isinstance(now, Mapping):
+        common = [k for k in base if k in now]
+        return [line for k in common for line in _differs(f"{key}.{k}", base[k], now[k])]
+    return [] if base == now else [f"{key}: {_show(base)} vs {_show(now)}"]
+
+
+def _show(value: object) -> str:
+    if isinstance(value, list) and all(isinstance(v, int | str) for v in value):
+        return "[" + ", ".join(str(v) for v in value) + "]"
+    return json.dumps(value, sort_keys=True, default=str)
 
 
 GATE_HEADERS = ("mode", "metric", "baseline", "current (spread)", "change", "verdict")

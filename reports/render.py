@@ -20,11 +20,12 @@ from reports.load import Results, load_many
 from reports.tables import (
     Table,
     breaker_summary_table,
+    streaming_table,
     summary_table,
     to_markdown,
     transitions_table,
 )
-from reports.verdict import verdicts
+from reports.verdict import is_open_loop, load_label, verdicts
 
 TITLE = "Load harness report"
 PlotFunction = Callable[[Sequence[Results], Path], Path | None]
@@ -32,9 +33,37 @@ PLOT_CAPTIONS = {
     "throughput": "Throughput vs users per mode; dashed: the bound users·R / bound_s.",
     "latency_percentiles": "Latency p50 / p95 / p99 per mode (median of repetitions).",
     "latency_cdf": "Latency CDF per mode, from the raw records.",
+    "ttft_cdf": "Time to first token CDF per mode, from the streamed records.",
+    "itl_cdf": "Inter-token latency CDF per mode (each request's mean gap), streamed records.",
     "timeline": "Per-second timeline; background: breaker open (red), half-open (amber).",
     "amplification": "Retry amplification per second: upstream attempts / requests offered.",
 }
+OPEN_LOOP_CAPTIONS = {
+    "throughput": "Achieved throughput per mode; dashed: the offered rate of the schedule.",
+    "latency_percentiles": "Latency from the intended start p50 / p95 / p99 per mode "
+    "(coordinated omission corrected; median of repetitions).",
+    "latency_cdf": "CDF of latency from the intended start per mode, from the raw records "
+    "(coordinated omission corrected).",
+}
+
+
+def plot_caption(name: str, results_list: Sequence[Results]) -> str:
+    """A plot's caption; open-loop documents get the open-loop wording."""
+    if results_list and all(is_open_loop(r) for r in results_list):
+        return OPEN_LOOP_CAPTIONS.get(name) or PLOT_CAPTIONS.get(name, name)
+    return PLOT_CAPTIONS.get(name, name)
+
+
+def load_note(results: Results) -> str | None:
+    """What an open-loop document's load was, and what its corrected latency means."""
+    if not is_open_loop(results):
+        return None
+    users = results.runs[0].users
+    return (
+        f"Open loop: {load_label(results, users)}. Requests arrive on a schedule whatever "
+        "the design does: latency counts from each request's intended start (coordinated "
+        "omission corrected), and the schedule lag is how late a request left."
+    )
 
 
 def render_markdown(results_list: Sequence[Results]) -> str:
@@ -42,7 +71,11 @@ def render_markdown(results_list: Sequence[Results]) -> str:
     parts = [f"## {TITLE}"]
     for results in results_list:
         parts += [f"### {_md_text(results.label)}", _md_provenance(results)]
+        note = load_note(results)
+        parts += [] if note is None else [f"**Load** — {_md_text(note)}"]
         parts.append(to_markdown(summary_table(results)))
+        stream = streaming_table(results)
+        parts += [] if stream is None else ["#### Streaming", to_markdown(stream)]
         parts += [f"**Verdict** — {_md_text(v.text)}" for v in verdicts(results)]
         parts += ["#### Circuit breaker", _md_breaker(results)]
     return "\n\n".join(parts) + "\n"
@@ -74,7 +107,9 @@ def _md_text(text: str) -> str:
 def render_html(results_list: Sequence[Results], plots: Mapping[str, Path]) -> str:
     """A self-contained page: inline CSS, plots embedded as base64 PNG data URIs."""
     columns = "".join(_html_file(results) for results in results_list)
-    figures = "".join(_html_figure(name, path) for name, path in plots.items())
+    figures = "".join(
+        _html_figure(name, path, plot_caption(name, results_list)) for name, path in plots.items()
+    )
     return (
         f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(TITLE)}</title><style>{_CSS}</style></head><body>"
@@ -87,10 +122,15 @@ def render_html(results_list: Sequence[Results], plots: Mapping[str, Path]) -> s
 def _html_file(results: Results) -> str:
     breaker = breaker_summary_table(results)
     transitions = transitions_table(results)
+    stream = streaming_table(results)
+    note = load_note(results)
+    load = "" if note is None else f'<p class="load">{html.escape(note)}</p>'
+    streaming = "" if stream is None else f"<h3>Streaming</h3>{_html_table(stream)}"
     config = json.dumps(results.config, indent=2, sort_keys=True)
     return (
         f'<section class="file"><h2>{html.escape(results.label)}</h2>'
-        f"{_html_provenance(results)}<h3>Summary</h3>{_html_table(summary_table(results))}"
+        f"{_html_provenance(results)}{load}"
+        f"<h3>Summary</h3>{_html_table(summary_table(results))}{streaming}"
         f'<ul class="verdict">{_html_items([v.text for v in verdicts(results)])}</ul>'
         f"<h3>Circuit breaker</h3>"
         f"{_html_table(breaker) if breaker else '<p>No breaker transitions recorded.</p>'}"
@@ -126,12 +166,11 @@ def _html_items(lines: Sequence[str]) -> str:
     return "".join(f"<li>{html.escape(line)}</li>" for line in lines)
 
 
-def _html_figure(name: str, path: Path) -> str:
+def _html_figure(name: str, path: Path, caption: str) -> str:
     data = base64.b64encode(path.read_bytes()).decode("ascii")
-    caption = html.escape(PLOT_CAPTIONS.get(name, name))
     return (
         f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(name, quote=True)}">'
-        f"<figcaption>{caption}</figcaption></figure>"
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
     )
 
 
@@ -176,6 +215,8 @@ def _plot_functions() -> dict[str, PlotFunction]:
         "throughput": plots.plot_throughput_vs_users,
         "latency_percentiles": plots.plot_latency_percentiles,
         "latency_cdf": plots.plot_latency_cdf,
+        "ttft_cdf": plots.plot_ttft_cdf,
+        "itl_cdf": plots.plot_itl_cdf,
         "timeline": plots.plot_timeline,
         "amplification": plots.plot_amplification,
     }
@@ -192,7 +233,7 @@ dt{font-weight:600;color:#555}dd{margin:0;word-break:break-word;font-family:mono
 table{border-collapse:collapse;font-size:13px}
 th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:right;white-space:nowrap}
 th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}
-.verdict li{font-weight:600}
+.verdict li{font-weight:600}.load{color:#444}
 pre{background:#f7f7f7;padding:.6rem;overflow-x:auto;font-size:12px}
 figure{margin:1rem 0}img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{color:#555;font-size:13px}

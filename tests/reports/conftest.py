@@ -3,6 +3,9 @@
 ``build_results(...)`` returns the JSON document a ``compare``/``sweep`` would write for
 a simple closed-loop workload with service time S: every mode's makespan is its bound
 times a fixed overhead, times ``slowdown``, times a seeded ±``noise`` per repetition.
+
+``rate_rps`` makes it an open-loop document (``config.open_loop``; a run's ``users`` is
+the in-flight cap, here 0: none) and ``stream`` a streamed one (TTFT, ITL, TPOT).
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ def build_results(
     noise: float = 0.0,
     faults: bool = False,
     seed: int = 0,
+    rate_rps: float | None = None,
+    stream: bool = False,
 ) -> dict[str, Any]:
     """A results document; ``faults`` adds failures, fallbacks, retries and breaker trips."""
     rng = random.Random(seed)
@@ -49,7 +54,7 @@ def build_results(
         for mode in modes
         for rep in range(reps)
     ]
-    return {
+    doc = {
         "schema": 1,
         "tool": {"name": "llm-loadharness", "version": "0.1.0"},
         "created_utc": "2026-11-28T13:40:00Z",
@@ -66,6 +71,52 @@ def build_results(
         "runs": runs,
         "comparison": [],
     }
+    if rate_rps is not None:
+        _make_open_loop(doc, rate_rps, requests=users[-1] * requests_per_user)
+    if stream:
+        _make_streamed(doc)
+    return doc
+
+
+def _make_open_loop(doc: dict[str, Any], rate_rps: float, requests: int) -> None:
+    """Every run: ``requests`` arrivals at ``rate_rps``; sequential falls 4 s behind."""
+    doc["config"]["open_loop"] = {
+        "rate_rps": rate_rps, "arrival": "poisson", "requests": requests,
+        "duration_s": None, "max_in_flight": None, "seed": 0,
+    }  # fmt: skip
+    last_arrival_s = (requests - 1) / rate_rps
+    for run in doc["runs"]:
+        summary, behind = run["summary"], 4.0 if run["mode"] == "sequential" else 0.0
+        run["users"] = 0  # no --max-in-flight: each design's own cap bounds what is in flight
+        run["concurrency_cap"] = 1 if run["mode"] == "sequential" else 256
+        summary["makespan_s"] = last_arrival_s + 1.0 + behind
+        summary["bound_s"] = last_arrival_s + 1.0
+        summary["throughput_rps"] = requests / summary["makespan_s"]
+        summary["latency_from_intended_s"] = _percentiles(1.0 + behind)
+        late = 0.9 if behind else 0.0
+        summary["schedule_lag_s"] = {"p50": behind / 2, "p99": behind, "max": behind,
+                                     "late_threshold_s": 0.01, "late_fraction": late}  # fmt: skip
+        for i, record in enumerate(run["records"]):
+            record["intended_start_s"] = i / rate_rps
+            record["end_s"] = record["intended_start_s"] + record["latency_s"] + behind * i / 20
+
+
+def _make_streamed(doc: dict[str, Any]) -> None:
+    """TTFT 0.1 s, ITL 2 ms (async a little faster), 400 output tokens/s per request."""
+    doc["config"]["stream"] = True
+    for run in doc["runs"]:
+        faster = 0.8 if run["mode"] == "async" else 1.0
+        summary = run["summary"]
+        summary["ttft_s"] = _percentiles(0.1 * faster)
+        summary["itl_s"] = _percentiles(0.002 * faster)
+        summary["tpot_s"] = _percentiles(0.0021 * faster)
+        summary["output_tps"] = _percentiles(400.0 / faster)
+        summary["output_tokens_per_s"] = 20 * summary["counts"]["recorded"] / summary["makespan_s"]
+        for i, record in enumerate(run["records"]):
+            record["ttft_s"] = 0.1 * faster * (1 + i / 100)
+            record["itl_s"] = 0.002 * faster * (1 + i / 100)
+            record["tpot_s"] = 0.0021 * faster
+            record["output_tps"] = 400.0 / faster
 
 
 def _run(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -105,3 +106,23 @@ def test_speedup_is_goodput_against_the_sequential_median(
     )
     assert group_bound_speedup(results, ("async", 20)) == pytest.approx(20.0)
     assert group_bound_speedup(results, ("threaded", 20)) == pytest.approx(5.0)
+
+
+def test_a_nan_repetition_makes_the_spread_nan_not_a_plausible_median() -> None:
+    import math
+
+    spread = Spread.of([1.0, math.nan, 2.0])
+    assert spread is not None and spread.count == 3
+    assert all(math.isnan(v) for v in (spread.median, spread.low, spread.high))
+
+
+def test_a_nan_figure_prints_as_nan_in_the_tables(build: Any, write: Any) -> None:
+    import math
+
+    from reports.render import render_markdown
+
+    doc = build(modes=("sequential", "async"), reps=3)
+    doc["runs"][4]["summary"]["throughput_rps"] = math.nan  # one async repetition
+    text = render_markdown([load_results(write(doc))])
+    row = next(line for line in text.splitlines() if line.startswith("| async |"))
+    assert "| NaN |" in row

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -113,12 +114,135 @@ def test_table_reports_median_and_current_spread(build: Build, write: Write) -> 
     assert "–" in row.split("|")[4]  # "median (min–max)"
 
 
-def test_a_mode_missing_from_current_fails(build: Build, write: Write) -> None:
-    baseline = write(build(modes=("sequential", "async")), "baseline")
-    current = write(build(modes=("sequential",)), "current")
-    result = gate(baseline, current, "p95:+25%")
-    assert result.exit_code == 1
-    assert "| async (20 users) | (all) | present | missing | — | ❌ |" in result.markdown
+@pytest.mark.parametrize(
+    ("metric", "rules", "value", "shown"),
+    [
+        pytest.param("efficiency", None, math.nan, "NaN", id="efficiency-nan"),
+        pytest.param("makespan_s", "makespan:+10%", math.nan, "NaN", id="makespan-nan"),
+        pytest.param("makespan_s", "makespan:+10%", math.inf, "∞", id="makespan-inf"),
+        pytest.param("latency_s", None, math.nan, "NaN", id="p95-nan"),
+        pytest.param(
+            "throughput_rps", "throughput:-5%", -math.inf, "-∞", id="throughput-minus-inf"
+        ),
+    ],
+)
+def test_a_current_figure_that_is_not_a_number_is_a_regression(
+    build: Build, write: Write, metric: str, rules: str | None, value: float, shown: str
+) -> None:
+    doc = build(modes=("sequential", "async"), reps=3)
+    baseline = write(doc, "baseline")
+    for run in doc["runs"]:
+        if run["mode"] == "async":
+            summary = run["summary"]
+            if metric == "latency_s":
+                summary[metric]["p95"] = value
+            else:
+                summary[metric] = value
+    result = gate(baseline, write(doc, "current"), rules)
+    assert result.exit_code == 1, result.markdown
+    row = next(line for line in result.markdown.splitlines() if "❌ not a number" in line)
+    assert row.startswith("| async (20 users) |")
+    assert f"| {', '.join([shown] * 3)} |" in row
+    assert "❌ 1 regression(s)" in result.markdown
+
+
+def test_a_baseline_that_is_not_a_number_is_shown_and_not_compared(
+    build: Build, write: Write
+) -> None:
+    doc = build(modes=("async",), reps=1)
+    current = write(doc, "current")
+    doc["runs"][0]["summary"]["efficiency"] = math.nan
+    result = gate(write(doc, "baseline"), current, "efficiency:-10%")
+    assert result.exit_code == 0
+    assert "| efficiency (efficiency:-10%) | NaN | 0.98 | — | ➖ no baseline |" in result.markdown
+
+
+def _closed(build: Build) -> dict[str, Any]:
+    return build(modes=("sequential", "async"), reps=1)
+
+
+def _edit(edit: Callable[[dict[str, Any]], object]) -> Callable[[Build], dict[str, Any]]:
+    def make(build: Build) -> dict[str, Any]:
+        doc = _closed(build)
+        edit(doc)
+        return doc
+
+    return make
+
+
+SHAPES = [
+    pytest.param(
+        lambda b: b(modes=("sequential", "async"), users=(10,), reps=1),
+        "users: [20] vs [10]",
+        id="users",
+    ),
+    pytest.param(
+        lambda b: b(modes=("sequential",), reps=1),
+        "modes: [sequential, async] vs [sequential]",
+        id="modes",
+    ),
+    pytest.param(
+        _edit(lambda d: d["config"]["mock"].update(latency_s=2.0)),
+        "mock.latency_s: 1.0 vs 2.0",
+        id="mock-latency",
+    ),
+    pytest.param(
+        _edit(lambda d: d["config"].update(service_time_s=0.5)),
+        "service_time_s: 1.0 vs 0.5",
+        id="service-time",
+    ),
+    pytest.param(
+        lambda b: b(modes=("sequential", "async"), reps=1, rate_rps=20),
+        "loop: closed vs open",
+        id="open-vs-closed",
+    ),
+    pytest.param(
+        _edit(lambda d: d["config"].update(scenario={"name": "other", "set": []})),
+        'scenario: null vs "other"',
+        id="scenario",
+    ),
+]
+
+
+@pytest.mark.parametrize(("make", "named"), SHAPES)
+def test_a_baseline_of_another_shape_is_not_comparable(
+    build: Build, write: Write, make: Callable[[Build], dict[str, Any]], named: str
+) -> None:
+    base_doc = _closed(build)
+    base_doc["config"]["scenario"] = None
+    baseline = write(base_doc, "baseline")
+    current = write(make(build), "current")
+    with pytest.raises(ReportInputError, match="not comparable") as caught:
+        gate(baseline, current, None)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert named in message
+
+
+def test_keys_an_older_baseline_lacks_are_not_differences(build: Build, write: Write) -> None:
+    doc = _closed(build)
+    baseline = write(doc, "baseline")
+    doc["config"]["stream"] = False  # the baseline predates the key
+    doc["config"]["mock"]["seed"] = 0
+    assert gate(baseline, write(doc, "current"), None).exit_code == 0
+
+
+def test_the_cli_exits_1_on_nan_and_2_on_another_shape(
+    build: Build, write: Write, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from harness.cli import main
+
+    doc = _closed(build)
+    baseline = write(doc, "baseline")
+    doc["runs"][1]["summary"]["efficiency"] = math.nan
+    nan = write(doc, "nan")
+    assert main(["regress", "--baseline", str(baseline), "--current", str(nan)]) == 1
+    assert "❌ not a number" in capsys.readouterr().out
+    other = write(build(modes=("sequential", "async"), users=(10,), reps=1), "other")
+    assert main(["regress", "--baseline", str(baseline), "--current", str(other)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "not comparable" in err[0] and "users: [20] vs [10]" in err[0]
 
 
 def test_more_failures_in_current_fail_the_count_rule(build: Build, write: Write) -> None:
@@ -164,3 +288,16 @@ def test_without_sequential_speedup_is_gated_against_the_first_design(
     doc["runs"][1]["summary"]["makespan_s"] *= 1.6  # async 1.6× slower, threaded as before
     assert gate(baseline, write(doc, "slower"), "speedup:-15%").exit_code == 1
     assert gate(baseline, baseline, "speedup:-15%").exit_code == 0
+
+
+def test_an_open_loop_design_falling_behind_fails_on_latency_from_the_intended_start(
+    build: Build, write: Write
+) -> None:
+    doc = build(modes=("threaded", "async"), reps=1, rate_rps=20)
+    baseline = write(doc, "baseline")
+    doc["runs"][1]["summary"]["latency_from_intended_s"]["p99"] *= 3  # async left late
+    result = gate(baseline, write(doc, "current"), "intended_p99:+25%,p95:+25%")
+    assert result.exit_code == 1
+    row = next(line for line in result.markdown.splitlines() if "❌" in line)
+    assert row.startswith("| async (20 req/s (poisson), ≤ 256 in flight) | intended_p99")
+    assert "+200.0%" in row

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -91,3 +92,119 @@ def test_render_report_skips_plots_without_data(build: Build, write: Write, tmp_
 def test_render_report_names_a_bad_source(tmp_path: Path) -> None:
     with pytest.raises(ReportInputError, match="no such results file"):
         render_report([tmp_path / "missing"], tmp_path / "out")
+
+
+CLOSED_ONLY = ("users", "makespan", "bound", "efficiency", "speed-up")
+
+
+def _headers(text: str) -> list[list[str]]:
+    """The header cells of every Markdown table in ``text``."""
+    lines = text.splitlines()
+    return [
+        [cell.strip() for cell in line.strip("|").split("|")]
+        for line, below in itertools.pairwise(lines)
+        if line.startswith("|") and below.startswith("|---")
+    ]
+
+
+def _rows(text: str, first: str) -> list[list[str]]:
+    return [
+        [cell.strip() for cell in line.strip("|").split("|")]
+        for line in text.splitlines()
+        if line.startswith(f"| {first} |")
+    ]
+
+
+def test_open_loop_markdown_shows_rates_and_corrected_latency_and_no_closed_loop_columns(
+    build: Build, write: Write
+) -> None:
+    text = render_markdown([load_results(write(build(reps=3, rate_rps=20), "open"))])
+    summary = _headers(text)[0]
+    assert not [h for h in summary if any(word in h for word in CLOSED_ONLY)], summary
+    for wanted in ("offered rps", "achieved rps", "goodput rps", "ok share", "in-flight cap"):
+        assert wanted in summary
+    assert "from intended start p50 / p95 / p99 s" in summary
+    assert "schedule lag p50 / p99 / max ms" in summary
+    assert "**Load** — Open loop: 20 req/s (poisson), ≤ 256 in flight." in text
+    # repetitions: one row per design, medians; sequential fell 4 s behind the schedule
+    rows = {row[0]: dict(zip(summary, row, strict=True)) for row in _rows(text, "sequential")}
+    rows.update({row[0]: dict(zip(summary, row, strict=True)) for row in _rows(text, "async")})
+    assert len(_rows(text, "sequential")) == 1
+    assert rows["sequential"]["reps"] == "3"
+    assert rows["sequential"]["offered rps"] == "20"
+    assert rows["sequential"]["from intended start p50 / p95 / p99 s"] == "5 / 5.4 / 5.75"
+    assert rows["async"]["from intended start p50 / p95 / p99 s"] == "1 / 1.08 / 1.15"
+    assert rows["async"]["in-flight cap"] == "≤ 256"
+    assert rows["async"]["ok share"] == "100%"
+    assert "users 0" not in text and "≤ 0 in flight" not in text
+
+
+def test_open_loop_html_has_no_closed_loop_columns(build: Build, write: Write) -> None:
+    page = render_html([load_results(write(build(reps=1, rate_rps=20), "open"))], {})
+    head = re.search(r"<h3>Summary</h3>.*?<thead>(.*?)</thead>", page)
+    assert head is not None
+    headers = re.findall(r"<th>(.*?)</th>", head.group(1))
+    assert not [h for h in headers if any(word in h for word in CLOSED_ONLY)], headers
+    assert "<th>offered rps</th>" in page and "<th>goodput rps</th>" in page
+    assert "<th>from intended start p50 / p95 / p99 s</th>" in page
+    assert "coordinated omission corrected" in page
+
+
+def test_closed_loop_tables_show_ok_share_goodput_and_the_reference(
+    faulty_results: Path,
+) -> None:
+    text = render_markdown([load_results(faulty_results)])
+    headers = _headers(text)[0]
+    assert "speed-up vs sequential (goodput ratio; bound)" in headers
+    row = dict(zip(headers, _rows(text, "async")[0], strict=True))
+    assert row["ok share"] == "70%"  # 14 of 20 real answers
+    assert row["throughput rps"] == "19.6"
+    assert row["goodput rps"] == "13.7"  # 14 ok / 1.02 s
+
+
+def test_without_sequential_the_speedup_names_the_first_design(build: Build, write: Write) -> None:
+    text = render_markdown([load_results(write(build(modes=("threaded", "async"), reps=1)))])
+    assert "speed-up vs threaded (goodput ratio; bound)" in _headers(text)[0]
+    assert "| threaded | 20 | 5 | 1 |" in text and "1× (ref)" in text
+
+
+def test_an_estimated_bound_is_marked_and_an_unknown_one_is_a_dash(
+    build: Build, write: Write
+) -> None:
+    doc = build(modes=("sequential", "async"), reps=1)
+    doc["runs"][0]["summary"].update(bound_s=None, efficiency=None)
+    doc["runs"][1]["summary"]["bound_kind"] = "estimate"
+    text = render_markdown([load_results(write(doc))])
+    headers = _headers(text)[0]
+    seq = dict(zip(headers, _rows(text, "sequential")[0], strict=True))
+    asy = dict(zip(headers, _rows(text, "async")[0], strict=True))
+    assert (seq["bound s"], seq["efficiency"]) == ("—", "—")
+    assert (asy["bound s"], asy["efficiency"]) == ("~1", "~0.98")
+
+
+def test_streamed_runs_show_ttft_itl_tpot_and_tokens_in_markdown_and_html(
+    build: Build, write: Write
+) -> None:
+    results = load_results(write(build(reps=2, stream=True)))
+    text = render_markdown([results])
+    assert "#### Streaming" in text
+    headers = _headers(text)[1]
+    row = dict(zip(headers, _rows(text, "async")[1], strict=True))
+    assert row["TTFT p50 / p95 / p99 ms"] == "80 / 86.4 / 92"
+    assert row["ITL p50 / p95 / p99 ms"] == "1.6 / 1.73 / 1.84"
+    assert row["TPOT p50 / p95 / p99 ms"] == "1.68 / 1.81 / 1.93"
+    assert row["output tok/s per request p50 / p95 / p99"] == "500 / 540 / 575"
+    page = render_html([results], {})
+    for header in ("TTFT p50 / p95 / p99 ms", "ITL p50 / p95 / p99 ms", "TPOT p50 / p95 / p99 ms"):
+        assert f"<th>{header}</th>" in page
+    unstreamed = render_markdown([load_results(write(build(reps=1), "plain"))])
+    assert "Streaming" not in unstreamed and "TTFT" not in unstreamed
+
+
+def test_render_report_draws_ttft_and_itl_for_a_streamed_run(
+    build: Build, write: Write, tmp_path: Path
+) -> None:
+    paths = render_report([write(build(reps=1, stream=True))], tmp_path / "out")
+    assert {"ttft_cdf", "itl_cdf"} <= set(paths)
+    page = paths["html"].read_text(encoding="utf-8")
+    assert "Time to first token CDF per mode" in page
