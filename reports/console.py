@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from reports.aggregate import GroupKey, Spread, groups, time_in_state, times_opened
+from reports.diagnosis import diagnose
 from reports.load import Results, Run
 from reports.verdict import (
     comparison_rows,
@@ -65,6 +66,9 @@ def summary_json(results: Results) -> str:
         "runs": [{k: v for k, v in r.items() if k in SUMMARY_RUN_KEYS} for r in raw["runs"]],
         "comparison": comparison_rows(results),
     }
+    diagnosis = diagnose(results)
+    if diagnosis is not None:
+        summary["diagnosis"] = diagnosis
     return json.dumps(summary, indent=2)
 
 
@@ -75,9 +79,13 @@ def closing_lines(results: Results) -> list[str]:
     total = sum(int((run.summary.get("counts") or {}).get("submitted", 0)) for run in runs)
     state = "ok" if invariant else "VIOLATED"
     lines = [f"record invariant: {state} ({total} requests, each recorded once)"]
-    for verdict in verdicts(results):
-        lines.append(f"verdict: {verdict.text}")
-        lines += [f"warning: {warning}" for warning in verdict.warnings]
+    diagnosis = diagnose(results)
+    if diagnosis is not None:
+        lines.append(f"diagnosis: {diagnosis['design']}: {diagnosis['evidence']}")
+    else:
+        for verdict in verdicts(results):
+            lines.append(f"verdict: {verdict.text}")
+            lines += [f"warning: {warning}" for warning in verdict.warnings]
     return [*lines, f"results: {results.path}"]
 
 

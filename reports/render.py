@@ -16,6 +16,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from reports.diagnosis import diagnose
 from reports.load import Results, load_many
 from reports.tables import (
     Table,
@@ -76,9 +77,17 @@ def render_markdown(results_list: Sequence[Results]) -> str:
         parts.append(to_markdown(summary_table(results)))
         stream = streaming_table(results)
         parts += [] if stream is None else ["#### Streaming", to_markdown(stream)]
-        parts += [f"**Verdict** — {_md_text(v.text)}" for v in verdicts(results)]
+        parts += [f"**{label}** — {_md_text(text)}" for label, text in headline_lines(results)]
         parts += ["#### Circuit breaker", _md_breaker(results)]
     return "\n\n".join(parts) + "\n"
+
+
+def headline_lines(results: Results) -> list[tuple[str, str]]:
+    """("Verdict", text) per load; a service load's ("Diagnosis", text) instead."""
+    diagnosis = diagnose(results)
+    if diagnosis is not None:
+        return [("Diagnosis", f"{diagnosis['design']}: {diagnosis['evidence']}")]
+    return [("Verdict", v.text) for v in verdicts(results)]
 
 
 def _md_provenance(results: Results) -> str:
@@ -131,7 +140,7 @@ def _html_file(results: Results) -> str:
         f'<section class="file"><h2>{html.escape(results.label)}</h2>'
         f"{_html_provenance(results)}{load}"
         f"<h3>Summary</h3>{_html_table(summary_table(results))}{streaming}"
-        f'<ul class="verdict">{_html_items([v.text for v in verdicts(results)])}</ul>'
+        f'<ul class="verdict">{_html_items([t for _, t in headline_lines(results)])}</ul>'
         f"<h3>Circuit breaker</h3>"
         f"{_html_table(breaker) if breaker else '<p>No breaker transitions recorded.</p>'}"
         f"{_html_table(transitions) if transitions else ''}"

@@ -407,13 +407,18 @@ def _num(value: float | None) -> str:
 
 
 def derived(results: Results) -> dict[str, Any]:
-    """The document's derived keys: ``comparison``, ``verdict`` (headline), ``verdicts``."""
+    """The document's derived keys: ``comparison``, ``verdict`` (headline), ``verdicts``,
+    and for a service load its ``diagnosis`` (reports.diagnosis)."""
+    from reports.diagnosis import diagnose
+
     every = verdicts(results)
-    return {
+    out = {
         "comparison": comparison_rows(results),
         "verdict": every[-1].to_dict(),
         "verdicts": [v.to_dict() for v in every],
     }
+    diagnosis = diagnose(results)
+    return out | ({"diagnosis": diagnosis} if diagnosis is not None else {})
 
 
 def figure_values(results: Results, key: GroupKey, name: str) -> list[float]:

@@ -29,6 +29,8 @@ COMMANDS: dict[str, tuple[str, str, str, str]] = {
     "run": ("run", "add_run_arguments", "run_main", "run a scenario file (scenarios/*.toml)"),
     "sweep": ("run", "add_sweep_arguments", "sweep_main",
               "compare the designs over a list of user counts"),
+    "load": ("load", "add_arguments", "main",
+             "load-test your own HTTP service that calls an LLM; tell its concurrency design"),
     "report": ("reports", "add_report_arguments", "report_main",
                "print a saved run's summary again; write its report with --out"),
     "regress": ("reports", "add_regress_arguments", "regress_main",

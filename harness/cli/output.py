@@ -11,7 +11,7 @@ is slow to import).
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,34 +19,41 @@ from harness.errors import ConfigError, Interrupted
 from harness.measure import results
 from harness.measure.files import writable_dir
 from harness.run.interrupts import signals_ignored, signals_raise
-from harness.run.plan import RunPlan
+from harness.run.plan import OutputOptions, RunPlan
 
 
 def run_plan(plan: RunPlan) -> int:
-    """Check where the results go, run the plan, :func:`finish` it; return the exit status.
+    """Check where the results go, run the plan, :func:`finish` it; return the exit status."""
+    from harness.run.runner import execute
+
+    return run_and_finish(lambda: execute(plan), plan.output, plan.command)
+
+
+def run_and_finish(
+    execute: Callable[[], dict[str, Any]], output: OutputOptions, command: str
+) -> int:
+    """Check where results go, ``execute``, write and show; return the exit status.
 
     SIGINT, SIGTERM or SIGHUP stop the run: what was measured is still written (marked
     ``"interrupted": true``) and the status is ``128 + signal`` (130, 143, 129).
     """
-    from harness.run.runner import execute
-
-    out_dir = writable_dir(plan.output.out or results.default_run_dir(plan.command), "--out")
+    out_dir = writable_dir(output.out or results.default_run_dir(command), "--out")
     try:
         with signals_raise():
-            document = execute(plan)
+            document = execute()
     except Interrupted as stopped:
         with signals_ignored():
             if stopped.document is None:
                 print("interrupted before any design ended: nothing to write", file=sys.stderr)
             else:
                 print("interrupted: writing what was measured", file=sys.stderr)
-                finish(plan, stopped.document, out_dir)
+                finish(output, stopped.document, out_dir)
         return stopped.exit_status
-    finish(plan, document, out_dir)
+    finish(output, document, out_dir)
     return 0
 
 
-def finish(plan: RunPlan, document: dict[str, Any], out_dir: Path) -> Path:
+def finish(output: OutputOptions, document: dict[str, Any], out_dir: Path) -> Path:
     """Add the derived keys, write ``results.json``, print the summary, render the report."""
     from reports.console import notes, print_summary, stdout_console, summary_json
     from reports.load import parse_results
@@ -56,15 +63,15 @@ def finish(plan: RunPlan, document: dict[str, Any], out_dir: Path) -> Path:
     document.update(derived(parse_results(document, path)))
     written = results.write_results(document, out_dir)
     loaded = parse_results(document, written)
-    if plan.output.json:
+    if output.json:
         print(summary_json(loaded))
         for line in notes(loaded):
             print(line, file=sys.stderr)
     else:
         print_summary(loaded, stdout_console())
-    if plan.output.report:
+    if output.report:
         report = render([written], out_dir)
-        if not plan.output.json:
+        if not output.json:
             print(f"report: {report}")
     return written
 

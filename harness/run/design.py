@@ -21,7 +21,7 @@ import psutil
 from harness.errors import ConfigError, Interrupted, InvariantError
 from harness.gemini import Target
 from harness.generators import REGISTRY
-from harness.generators.base import Load, RequestRecord, RunContext
+from harness.generators.base import Generator, Load, RequestRecord, RunContext
 from harness.generators.common import GeneratorOptions, interrupted_record
 from harness.measure import metrics
 from harness.measure.hdr import RecordFold
@@ -118,14 +118,17 @@ def run_mode(
     on_record: Callable[[RequestRecord], None] | None = None,
     repetition: int = 0,
     on_start: Callable[[], None] | None = None,
+    generator: Generator | None = None,
 ) -> ModeRun:
     """Run one design once, on a fresh policy and clock; check the record invariant.
 
     ``on_start`` runs after the design's set-up, just before the clock starts (the runner
     resets the embedded mock there, so the mock's schedule and the run's clock agree).
+    ``generator`` is a design built elsewhere (the service load's); else ``REGISTRY[mode]``.
     """
-    options = GeneratorOptions(cap, spec.max_output_tokens, spec.secondary, spec.stream)
-    generator = REGISTRY[mode](target, options)
+    if generator is None:
+        options = GeneratorOptions(cap, spec.max_output_tokens, spec.secondary, spec.stream)
+        generator = REGISTRY[mode](target, options)
     origin_s = [time.perf_counter()]
 
     def clock() -> float:

@@ -16,6 +16,14 @@ from mock_gemini import tomlfile
 from mock_gemini.config_error import MockConfigError
 
 
+def read_text_file(path: Path) -> str:
+    """A regular UTF-8 file of at most 1 MiB, as text; ConfigError naming it otherwise."""
+    try:
+        return tomlfile.read_text(path)
+    except MockConfigError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def read_toml(path: Path) -> dict[str, Any]:
     """The file as a dict; every problem is a ConfigError naming the file."""
     try:

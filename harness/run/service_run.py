@@ -1,0 +1,296 @@
+"""``load``: drive any HTTP service that calls an LLM, and watch its upstream while it runs.
+
+    document = execute_load(plan)    # the results document, with an ``upstream`` block
+
+The service is a URL, or a command started here with ``{port}`` and ``{upstream_url}``
+filled and the embedded mock's URL in every ``--upstream-env`` variable; without either,
+the built-in recipe service (``python -m harness serve``) is started on the mock. While
+the load runs, the mock's requests in flight are sampled every
+:data:`SAMPLE_INTERVAL_S`, so the report can set the service's concurrency (seen from the
+client) beside its upstream's (seen by the mock) and name the design (reports.diagnosis).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shlex
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.errors import ConfigError, Interrupted
+from harness.gemini import Target
+from harness.generators.base import Load, Workload
+from harness.generators.http import ServiceGenerator, ServiceSpec
+from harness.logs import redact_url, url_secrets
+from harness.measure import results
+from harness.resilience.config import preset
+from harness.run.child import die_with_parent
+from harness.run.design import ModeRun, run_mode
+from harness.run.plan import CompareSpec, OutputOptions
+from harness.run.progress import ModeProgress, progress_bar
+from harness.run.runner import reset_mock
+from harness.run.targets import TargetSpec, open_target
+from mock_gemini.config import MockConfig
+
+SAMPLE_INTERVAL_S = 0.02  # how often the mock's in-flight count is read during the load
+BUILTIN_COMMAND = "{python} -m harness serve --port {port} --upstream {upstream_url} --mode {mode}"
+
+
+@dataclass(frozen=True)
+class LoadPlan:
+    """One ``load`` run: the service, the load shape, the upstream and where results go."""
+
+    argv: Sequence[str]
+    spec: ServiceSpec
+    load: Load
+    cap: int
+    mock: MockConfig | None
+    output: OutputOptions
+    upstream_env: tuple[str, ...] = ()
+    builtin_mode: str | None = None  # set: the built-in recipe service in this mode
+    scenario: dict[str, Any] | None = None
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+def execute_load(plan: LoadPlan) -> dict[str, Any]:
+    """Start what is needed, run the load, and return the results document (not written)."""
+    show = plan.output.progress and not plan.output.json and sys.stderr.isatty()
+    stopped: Interrupted | None = None
+    run: ModeRun | None = None
+    monitor: UpstreamMonitor | None = None
+    with contextlib.ExitStack() as stack:
+        upstream = None
+        if plan.mock is not None:
+            upstream = stack.enter_context(open_target(TargetSpec("mock"), plan.mock)).base_url
+        url = plan.spec.url or stack.enter_context(started_service(plan, upstream))
+        progress = stack.enter_context(progress_bar(show))
+        if upstream is not None:
+            monitor = stack.enter_context(UpstreamMonitor(upstream))
+        try:
+            run = _run(plan, url, upstream, monitor, progress)
+        except Interrupted as exc:
+            stopped, run = exc, exc.partial
+    if run is None:
+        raise stopped or ConfigError("load: nothing ran")
+    document = _document(plan, url, run, monitor)
+    if stopped is not None:
+        document["interrupted"] = True
+        stopped.document = document
+        raise stopped
+    return document
+
+
+def _run(
+    plan: LoadPlan,
+    url: str,
+    upstream: str | None,
+    monitor: UpstreamMonitor | None,
+    progress: Any,
+) -> ModeRun:
+    generator = ServiceGenerator(plan.spec, url, plan.cap)
+    users = (plan.load.users,) if isinstance(plan.load, Workload) else (1,)
+    spec = CompareSpec(("service",), users, resilience=preset("none"), raw_records=True)
+
+    def start() -> None:
+        if upstream is not None:
+            reset_mock(upstream)  # the mock's peak and schedule start with the load
+        if monitor is not None:
+            monitor.start()
+
+    bar = ModeProgress(progress, "service", plan.load.total)
+    return run_mode(
+        "service", Target(url, ""), plan.load, plan.cap, spec, bar, on_start=start,
+        generator=generator,
+    )  # fmt: skip
+
+
+def _document(
+    plan: LoadPlan, url: str, run: ModeRun, monitor: UpstreamMonitor | None
+) -> dict[str, Any]:
+    secrets = [*url_secrets(url), *url_secrets(plan.spec.url)]
+    open_loop = not isinstance(plan.load, Workload)
+    config = {
+        "service": {
+            "url": redact_url(url),
+            "command": plan.spec.command,
+            "builtin_mode": plan.builtin_mode,
+            "requests": [
+                {"method": t.method, "path": t.path, "weight": t.weight} for t in plan.spec.requests
+            ],
+            "ok": {
+                "status": sorted(plan.spec.ok.status),
+                "has": list(plan.spec.ok.has),
+                "absent": list(plan.spec.ok.absent),
+                "equals": [list(pair) for pair in plan.spec.ok.equals],
+            },
+        },
+        "target": {"kind": "service", "base_url": redact_url(url)},
+        "mock": plan.mock.to_dict() if plan.mock else None,
+        "workload": {"users": [plan.load.users], "requests_per_user": _per_user(plan.load)},
+        "modes": ["service"],
+        "open_loop": plan.load.describe() if open_loop else None,  # type: ignore[union-attr]
+        "scenario": plan.scenario,
+        "raw_records": True,
+    }
+    data = results.new_results(["load", *plan.argv], config)
+    summary = run.summary(None, open_loop=open_loop)
+    attempts = sum(record.attempts for record in run.records)  # one HTTP request each
+    summary["upstream_attempts"] = attempts
+    summary["amplification"] = attempts / len(run.records) if run.records else None
+    if open_loop:
+        summary["offered_rps"] = plan.load.rate_rps  # type: ignore[union-attr]
+        summary["achieved_rps"] = summary["throughput_rps"]
+    results.add_run(
+        data, mode="service", users=plan.load.users, requests_per_user=_per_user(plan.load),
+        repetition=0, concurrency_cap=plan.cap, summary=summary, records=run.records,
+        transitions=(), timeline=run.timeline(),
+    )  # fmt: skip
+    data["upstream"] = _upstream(plan, monitor) if monitor is not None else None
+    scrubbed: dict[str, Any] = results.scrub_secrets(data, secrets)
+    return scrubbed
+
+
+def _per_user(load: Load) -> int:
+    return load.requests_per_user if isinstance(load, Workload) else 1
+
+
+def _upstream(plan: LoadPlan, monitor: UpstreamMonitor) -> dict[str, Any]:
+    samples = monitor.samples()
+    return {
+        "kind": "embedded-mock",
+        "peak_in_flight": monitor.peak(),
+        "in_flight_timeline": [[round(t, 4), n] for t, n in samples],
+        "sample_interval_s": SAMPLE_INTERVAL_S,
+        "service_time_s": plan.mock.latency.mean_s() if plan.mock else None,
+    }
+
+
+class UpstreamMonitor:
+    """Samples the mock's requests in flight on a thread; :meth:`peak` asks the mock itself."""
+
+    def __init__(self, base_url: str) -> None:
+        self._url = base_url.rstrip("/") + "/_mock/stats"
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        self._samples: list[tuple[float, int]] = []
+        self._origin_s = 0.0
+        self._halt = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> UpstreamMonitor:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Sample from now on (clock 0 is now: the load's start)."""
+        self._origin_s = time.perf_counter()
+        self._thread = threading.Thread(target=self._loop, name="upstream-monitor", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._halt.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _stats(self) -> dict[str, Any]:
+        with self._opener.open(self._url, timeout=5) as answer:
+            stats: dict[str, Any] = json.loads(answer.read())
+        return stats
+
+    def _loop(self) -> None:
+        while not self._halt.wait(SAMPLE_INTERVAL_S):
+            with contextlib.suppress(OSError, ValueError):
+                in_flight = int(self._stats().get("in_flight", 0))
+                self._samples.append((time.perf_counter() - self._origin_s, in_flight))
+
+    def samples(self) -> list[tuple[float, int]]:
+        self.stop()
+        return list(self._samples)
+
+    def peak(self) -> int:
+        """The mock's own peak since the load started (exact, not sampled)."""
+        try:
+            return int(self._stats().get("peak_in_flight", 0))
+        except (OSError, ValueError):
+            return max((n for _, n in self._samples), default=0)
+
+
+@contextlib.contextmanager
+def started_service(plan: LoadPlan, upstream_url: str | None) -> Iterator[str]:
+    """Start the spec's command (or the built-in service); yield its URL once it answers."""
+    port = _free_port()
+    values = {
+        "port": str(port),
+        "upstream_url": upstream_url or "",
+        "python": shlex.quote(sys.executable),
+        "mode": plan.builtin_mode or "async",
+    }
+    command = plan.spec.command or BUILTIN_COMMAND
+    argv = shlex.split(command.format(**values))
+    env = dict(os.environ)
+    env.update({k: v.format(**values) for k, v in plan.spec.env.items()})
+    env.update({name: upstream_url or "" for name in plan.upstream_env})
+    url = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryFile(mode="w+") as log:
+        try:
+            proc = subprocess.Popen(
+                argv, stdout=log, stderr=subprocess.STDOUT, env=env,
+                preexec_fn=die_with_parent if sys.platform == "linux" else None,
+            )  # fmt: skip
+        except OSError as exc:
+            raise ConfigError(f"--service-cmd: cannot start {argv[0]!r}: {exc.strerror}") from None
+        try:
+            _wait_ready(proc, url + plan.spec.ready, plan.spec.ready_timeout_s, log)
+            yield url
+        finally:
+            _stop(proc)
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], url: str, timeout_s: float, log: Any) -> None:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            log.seek(0)
+            tail = (log.read().strip().splitlines() or ["no output"])[-1]
+            raise ConfigError(f"the service exited ({proc.returncode}) before it was ready: {tail}")
+        try:
+            with opener.open(url, timeout=2) as answer:
+                if answer.status < 500:
+                    return
+        except urllib.error.HTTPError as exc:
+            if exc.code < 500:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise ConfigError(f"the service did not answer {url} within {timeout_s:g} s (service.ready)")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
