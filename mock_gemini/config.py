@@ -325,11 +325,12 @@ def config_from_args(ns: argparse.Namespace) -> MockConfig:
     """
     path = getattr(ns, "config", None)
     base = MockConfig.from_toml(path) if path else MockConfig()
-    changes = _flag_changes(ns, base)
+    changes = flag_changes(ns, base)
     return base.updated(changes, source="command line") if changes else base
 
 
-def _flag_changes(ns: argparse.Namespace, base: MockConfig) -> dict[str, Any]:
+def flag_changes(ns: argparse.Namespace, base: MockConfig) -> dict[str, Any]:
+    """The settings the mock's flags in ``ns`` change over ``base`` (only the given ones)."""
     latency, dist = getattr(ns, "latency", None), getattr(ns, "latency_dist", None)
     if latency is not None and dist is not None:
         raise MockConfigError(

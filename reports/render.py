@@ -38,6 +38,8 @@ PLOT_CAPTIONS = {
     "itl_cdf": "Inter-token latency CDF per mode (each request's mean gap), streamed records.",
     "timeline": "Per-second timeline; background: breaker open (red), half-open (amber).",
     "amplification": "Retry amplification per second: upstream attempts / requests offered.",
+    "concurrency": "Service load: users, requests in flight at the service and upstream calls "
+    "in flight at the mock, against time.",
 }
 OPEN_LOOP_CAPTIONS = {
     "throughput": "Achieved throughput per mode; dashed: the offered rate of the schedule.",
@@ -219,6 +221,7 @@ def _write_whole(path: Path, text: str) -> None:
 
 def _plot_functions() -> dict[str, PlotFunction]:
     from reports import plots  # matplotlib is slow to import: only when drawing
+    from reports.plot_concurrency import plot_concurrency
 
     return {
         "throughput": plots.plot_throughput_vs_users,
@@ -228,6 +231,7 @@ def _plot_functions() -> dict[str, PlotFunction]:
         "itl_cdf": plots.plot_itl_cdf,
         "timeline": plots.plot_timeline,
         "amplification": plots.plot_amplification,
+        "concurrency": plot_concurrency,
     }
 
 

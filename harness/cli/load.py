@@ -106,11 +106,7 @@ def load_plan(ns: argparse.Namespace, argv: list[str], output: Any) -> LoadPlan:
     workload = table.get("workload", {})
     load, cap = _load(ns, workload)
     upstream = spec.command is not None or spec.url is None
-    mock = None
-    if upstream:
-        mock = mock_config(ns)
-        if table.get("mock"):
-            mock = mock.updated(table["mock"], source=str(ns.scenario))
+    mock = _mock(ns, table.get("mock")) if upstream else None
     builtin = ns.builtin_mode if spec.command == "builtin" else None
     if builtin is not None:
         from dataclasses import replace
@@ -120,6 +116,17 @@ def load_plan(ns: argparse.Namespace, argv: list[str], output: Any) -> LoadPlan:
         spec = replace(spec, command=BUILTIN_COMMAND, ready="/health")
     return LoadPlan(list(argv), spec, load, cap, mock, output, tuple(ns.upstream_env),
                     builtin, table or None)  # fmt: skip
+
+
+def _mock(ns: argparse.Namespace, table: dict[str, Any] | None) -> Any:
+    """The embedded mock: the scenario's ``[mock]`` table, then the flags on top."""
+    if not table:
+        return mock_config(ns)
+    from mock_gemini.config import MockConfig, flag_changes
+
+    base = MockConfig.from_mapping(table, source=f"{ns.scenario}: [mock]")
+    changes = flag_changes(ns, base)
+    return base.updated(changes, source="command line") if changes else base
 
 
 def _scenario(ns: argparse.Namespace) -> dict[str, Any]:

@@ -61,3 +61,19 @@ def test_a_200_carrying_an_error_is_a_failure(tmp_path: Path) -> None:
     assert errors == {"$.error present"}
     status_only = _load(tmp_path / "status-only", *failing, "--ok", "status=200")
     assert status_only["runs"][0]["summary"]["counts"]["ok"] == USERS * 2  # what it hides
+
+
+def test_the_report_draws_service_and_upstream_concurrency(tmp_path: Path) -> None:
+    from reports.load import load_results
+    from reports.plot_concurrency import concurrency_figure, in_flight_steps
+
+    document = _load(tmp_path, "--path", "/sync-in-async")
+    results = load_results(tmp_path / "run")
+    steps = in_flight_steps(list(results.runs[0].records))
+    assert max(n for _, n in steps) == USERS and steps[-1][1] == 0
+    fig = concurrency_figure(results)
+    assert fig is not None
+    lines = {line.get_label(): line for line in fig.axes[0].get_lines()}
+    upstream = lines["upstream calls in flight (the mock)"]
+    assert max(upstream.get_ydata()) == document["diagnosis"]["upstream_peak_in_flight"] == 1
+    assert "serialised" in fig.axes[0].get_title()
