@@ -111,7 +111,7 @@ def load_plan(ns: argparse.Namespace, argv: list[str], output: Any) -> LoadPlan:
     if builtin is not None:
         from dataclasses import replace
 
-        from harness.run.service_run import BUILTIN_COMMAND
+        from harness.run.service_process import BUILTIN_COMMAND
 
         spec = replace(spec, command=BUILTIN_COMMAND, ready="/health")
     return LoadPlan(list(argv), spec, load, cap, mock, output, tuple(ns.upstream_env),
@@ -132,14 +132,9 @@ def _mock(ns: argparse.Namespace, table: dict[str, Any] | None) -> Any:
 def _scenario(ns: argparse.Namespace) -> dict[str, Any]:
     if not ns.scenario:
         return {}
-    from harness.run.inputs import read_toml
+    from harness.run.service_spec import read_service_scenario
 
-    table = read_toml(Path(ns.scenario))
-    unknown = sorted(set(table) - {"description", "service", "workload", "mock"})
-    if unknown:
-        raise ConfigError(f"{ns.scenario}: {unknown[0]}: unknown table for load "
-                          "(description, service, workload, mock)")  # fmt: skip
-    return table
+    return read_service_scenario(Path(ns.scenario))
 
 
 def _spec(ns: argparse.Namespace, table: dict[str, Any], base: Path | None) -> ServiceSpec:

@@ -14,17 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import shlex
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,16 +30,15 @@ from harness.generators.http import ServiceGenerator, ServiceSpec
 from harness.logs import redact_url, url_secrets
 from harness.measure import results
 from harness.resilience.config import preset
-from harness.run.child import die_with_parent
 from harness.run.design import ModeRun, run_mode
 from harness.run.plan import CompareSpec, OutputOptions
 from harness.run.progress import ModeProgress, progress_bar
 from harness.run.runner import reset_mock
+from harness.run.service_process import started_service
 from harness.run.targets import TargetSpec, open_target
 from mock_gemini.config import MockConfig
 
 SAMPLE_INTERVAL_S = 0.02  # how often the mock's in-flight count is read during the load
-BUILTIN_COMMAND = "{python} -m harness serve --port {port} --upstream {upstream_url} --mode {mode}"
 
 
 @dataclass(frozen=True)
@@ -73,7 +67,9 @@ def execute_load(plan: LoadPlan) -> dict[str, Any]:
         upstream = None
         if plan.mock is not None:
             upstream = stack.enter_context(open_target(TargetSpec("mock"), plan.mock)).base_url
-        url = plan.spec.url or stack.enter_context(started_service(plan, upstream))
+        url = plan.spec.url or stack.enter_context(
+            started_service(plan.spec, upstream, plan.upstream_env, plan.builtin_mode)
+        )
         progress = stack.enter_context(progress_bar(show))
         if upstream is not None:
             monitor = stack.enter_context(UpstreamMonitor(upstream))
@@ -225,72 +221,3 @@ class UpstreamMonitor:
             return int(self._stats().get("peak_in_flight", 0))
         except (OSError, ValueError):
             return max((n for _, n in self._samples), default=0)
-
-
-@contextlib.contextmanager
-def started_service(plan: LoadPlan, upstream_url: str | None) -> Iterator[str]:
-    """Start the spec's command (or the built-in service); yield its URL once it answers."""
-    port = _free_port()
-    values = {
-        "port": str(port),
-        "upstream_url": upstream_url or "",
-        "python": shlex.quote(sys.executable),
-        "mode": plan.builtin_mode or "async",
-    }
-    command = plan.spec.command or BUILTIN_COMMAND
-    argv = shlex.split(command.format(**values))
-    env = dict(os.environ)
-    env.update({k: v.format(**values) for k, v in plan.spec.env.items()})
-    env.update({name: upstream_url or "" for name in plan.upstream_env})
-    url = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryFile(mode="w+") as log:
-        try:
-            proc = subprocess.Popen(
-                argv, stdout=log, stderr=subprocess.STDOUT, env=env,
-                preexec_fn=die_with_parent if sys.platform == "linux" else None,
-            )  # fmt: skip
-        except OSError as exc:
-            raise ConfigError(f"--service-cmd: cannot start {argv[0]!r}: {exc.strerror}") from None
-        try:
-            _wait_ready(proc, url + plan.spec.ready, plan.spec.ready_timeout_s, log)
-            yield url
-        finally:
-            _stop(proc)
-
-
-def _wait_ready(proc: subprocess.Popen[bytes], url: str, timeout_s: float, log: Any) -> None:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            log.seek(0)
-            tail = (log.read().strip().splitlines() or ["no output"])[-1]
-            raise ConfigError(f"the service exited ({proc.returncode}) before it was ready: {tail}")
-        try:
-            with opener.open(url, timeout=2) as answer:
-                if answer.status < 500:
-                    return
-        except urllib.error.HTTPError as exc:
-            if exc.code < 500:
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise ConfigError(f"the service did not answer {url} within {timeout_s:g} s (service.ready)")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port

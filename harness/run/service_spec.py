@@ -163,3 +163,20 @@ def _optional_str(table: Mapping[str, Any], key: str, where: str) -> str | None:
     if value is not None and not isinstance(value, str):
         raise ConfigError(f"{where}: service.{key}: expected a string, got {value!r:.40}")
     return value
+
+
+SCENARIO_TABLES = ("description", "service", "workload", "mock")
+
+
+def read_service_scenario(path: Path) -> dict[str, Any]:
+    """A service scenario file's tables (``description``, ``service``, ``workload``, ``mock``)."""
+    from harness.run.inputs import read_toml
+
+    table = read_toml(path)
+    unknown = sorted(set(table) - set(SCENARIO_TABLES))
+    if unknown:
+        raise ConfigError(
+            f"{path}: {unknown[0]}: unknown table for a service scenario "
+            f"({', '.join(SCENARIO_TABLES)})"
+        )
+    return table
