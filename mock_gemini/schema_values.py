@@ -36,6 +36,10 @@ _STR_HINTS: dict[str, Callable[[Recipe], str]] = {
     "description": lambda r: f"A {r.cuisine.lower()} dish of {', '.join(r.ingredients[:3])}.",
     "summary": lambda r: f"{r.title}, ready in {r.prep_time_minutes + r.cook_time_minutes} min.",
     "difficulty": lambda r: "easy" if r.cook_time_minutes <= 20 else "medium",
+    "answer": lambda r: (
+        f"Try the {r.title}: {', '.join(r.ingredients[:3])}, ready in "
+        f"{r.prep_time_minutes + r.cook_time_minutes} minutes."
+    ),
 }
 _LIST_HINTS: dict[str, Callable[[Recipe], tuple[str, ...]]] = {
     "ingredient": lambda r: r.ingredients,
@@ -63,6 +67,8 @@ class _Filler:
         if not isinstance(schema, dict) or depth > MAX_DEPTH:
             return None
         schema = self.resolve(schema)
+        if "const" in schema:
+            return schema["const"]
         if "enum" in schema and isinstance(schema["enum"], list) and schema["enum"]:
             return self.rng.choice(schema["enum"])
         for key in ("anyOf", "oneOf", "allOf"):

@@ -51,9 +51,10 @@ async def test_rpm_quota_answers_429_with_an_honest_retry_delay(
     error = body["error"]
     retry = error["details"][-1]
     assert retry["@type"] == "type.googleapis.com/google.rpc.RetryInfo"
-    delay_s = float(retry["retryDelay"].removesuffix("s"))
-    assert 60 - elapsed - 0.5 <= delay_s <= 60.001
-    assert error["message"].endswith(f"Please retry in {retry['retryDelay']}.")
+    # As the real API: the message has the precise wait, retryDelay its whole seconds.
+    precise_s = float(error["message"].rsplit("Please retry in ", 1)[1].removesuffix("s."))
+    assert 60 - elapsed - 0.5 <= precise_s <= 60.001
+    assert retry["retryDelay"] == f"{int(precise_s)}s"
     violation = error["details"][0]["violations"][0]
     assert violation["quotaId"] == "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"
     assert violation["quotaDimensions"]["model"] == "gemini-2.5-flash"
