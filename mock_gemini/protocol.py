@@ -299,8 +299,8 @@ class GeminiShaper:
         A stream sends it as its single chunk (the real API does not split a call).
         """
         parts = [{"functionCall": {"name": c.name, "args": c.args()}} for c in calls]
-        candidate = {"content": {"parts": parts, "role": "model"}, "finishReason": "STOP"}
-        candidate["index"] = 0
+        content = {"parts": parts, "role": "model"}
+        candidate: dict[str, Any] = {"content": content, "finishReason": "STOP", "index": 0}
         return [
             {
                 "candidates": [candidate],
