@@ -180,9 +180,12 @@ def body_too_large_error(limit_bytes: int) -> ApiError:
 
 def format_duration(seconds: float) -> str:
     """A google.protobuf.Duration string, rounded UP to the millisecond: 26 -> "26s"."""
-    millis = max(0, math.ceil(round(seconds * 1000, 6)))
-    whole, frac = divmod(millis, 1000)
+    whole, frac = divmod(_millis(seconds), 1000)
     return f"{whole}s" if frac == 0 else f"{whole}.{frac:03d}".rstrip("0") + "s"
+
+
+def _millis(seconds: float) -> int:
+    return max(0, math.ceil(round(seconds * 1000, 6)))
 
 
 def quota_error(
@@ -198,7 +201,7 @@ def quota_error(
         f"{QUOTA_MESSAGE}\n* Quota exceeded for metric: {metric}, limit: {limit}, "
         f"model: {model}\nPlease retry in {format_duration(retry_delay_s)}."
     )
-    delay = f"{max(0, math.floor(retry_delay_s + 1e-9))}s"
+    delay = f"{_millis(retry_delay_s) // 1000}s"  # whole seconds of the same rounded wait
     violation = {
         "quotaMetric": metric,
         "quotaId": quota_id,

@@ -34,7 +34,8 @@ INT_PARAMS = {  # google-generativeai's enum-encoding=int: 6 OBJECT, 3 INTEGER, 
         "ingredients": {"type": 5, "items": {"type": 1}},
     },
 }
-TIMER = {"name": "set_timer", "parameters": {"type": "OBJECT", "properties": {"minutes": {"type": "INTEGER"}}}}  # fmt: skip
+MINUTES = {"type": "OBJECT", "properties": {"minutes": {"type": "INTEGER"}}}
+TIMER = {"name": "set_timer", "parameters": MINUTES}
 
 
 def request(text: str, mode: Any = None, allowed: list[str] | None = None, **extra: Any) -> Any:
@@ -123,10 +124,9 @@ async def test_a_function_response_turn_is_answered_with_text(
     http: aiohttp.ClientSession, mock_url: str
 ) -> None:
     body = request("Use set_timer", "AUTO")
-    body["contents"] += [
-        {"role": "model", "parts": [{"functionCall": {"name": "set_timer", "args": {"minutes": 5}}}]},
-        {"role": "user", "parts": [{"functionResponse": {"name": "set_timer", "response": {"ok": True}}}]},
-    ]  # fmt: skip
+    call = {"functionCall": {"name": "set_timer", "args": {"minutes": 5}}}
+    result = {"functionResponse": {"name": "set_timer", "response": {"ok": True}}}
+    body["contents"] += [{"role": "model", "parts": [call]}, {"role": "user", "parts": [result]}]
     answer = await post(http, mock_url, body)
     assert not calls(answer) and answer["candidates"][0]["content"]["parts"][0]["text"]
 
