@@ -19,11 +19,14 @@ import math
 import random
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mock_gemini.json_shape import asks_for_json, prompt_schema
 from mock_gemini.recipes import make_recipes, recipe_text
 from mock_gemini.schema_values import schema_value
+
+if TYPE_CHECKING:
+    from mock_gemini.tools import FunctionCall
 
 MEDIA_PART_TOKENS = 258
 _COUNT_RE = re.compile(r"\b(\d{1,2})\s+(?:[\w-]+\s+){0,3}?recipes?\b", re.IGNORECASE)
@@ -57,7 +60,7 @@ class Answer:
     text: str
     output_tokens: int
     finish_reason: str = "STOP"
-    calls: tuple[Any, ...] = ()  # tools.FunctionCall objects: a function-call answer
+    calls: tuple[FunctionCall, ...] = ()  # a function-call answer (then ``text`` is "")
 
 
 def stable_seed(*parts: object) -> int:
