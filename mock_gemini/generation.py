@@ -168,7 +168,7 @@ def _compose(state: MockState, gen: GenerateRequest, model: str, seed: int) -> A
         calls = function_calls(gen.tools, gen.prompt_text, seed, config.auto_call_rate)
         if calls:
             return Answer("", calls_tokens(calls), "STOP", calls)
-    if config.templates:
+    if config.templates.templates:  # a tuple test: no call when none are configured
         text = config.templates.render(gen.prompt_text, model)
         if text is not None:
             return finish_text(text, gen.max_output_tokens, gen.stop_sequences)
