@@ -43,7 +43,10 @@ def prompt_schema(prompt: str) -> dict[str, Any] | None:
     """The schema of the longest usable ``{...}`` block of ``prompt``, or None."""
     blocks = sorted(_brace_blocks(prompt), key=len, reverse=True)[:MAX_BLOCKS]
     for block in blocks:
-        schema = _block_schema(block)
+        try:
+            schema = _block_schema(block)
+        except RecursionError:  # a hostile prompt nests thousands of braces: no shape
+            continue
         if schema is not None and schema.get("properties"):
             return schema
     return None

@@ -106,3 +106,21 @@ async def test_mime_type_without_schema_follows_the_prompt_skeleton(
 )
 def test_ingredients_come_from_the_user_not_the_template(prompt: str, expected: list[str]) -> None:
     assert find_ingredients(prompt)[: len(expected)] == expected
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        pytest.param("JSON please: " + "{a: " * 5000 + "}" * 5000, id="deep-relaxed"),
+        pytest.param("JSON please: " + '{"a": ' * 5000 + "1" + "}" * 5000, id="deep-json"),
+        pytest.param("JSON: {" * 3000, id="unbalanced"),
+        pytest.param("JSON: {a: [b: {c}], ,, : }", id="garbage"),
+        pytest.param(
+            'JSON: {"type": "object", "properties": {"a": {"type": "array", "minItems": '
+            '100000000, "minLength": 100000000}}}',
+            id="huge-min-items",
+        ),
+    ],
+)
+def test_hostile_prompts_still_get_an_answer(prompt: str) -> None:
+    assert json.loads(compose_answer(prompt, 0).text) is not None
