@@ -166,3 +166,20 @@ async def test_openai_embeddings_errors(
     async with http.post(f"{mock_url}/v1beta/openai/embeddings", json=body, headers=headers) as r:
         assert r.status == status
         assert (await r.json())[0]["error"]["code"] == status
+
+
+async def test_templates_can_be_switched_on_and_off_at_run_time(
+    http: aiohttp.ClientSession, mock_url: str, tmp_path: Path
+) -> None:
+    path = str(write_templates(tmp_path))
+    async with http.put(f"{mock_url}/_mock/config", json={"response_templates": path}) as r:
+        assert r.status == 200 and (await r.json())["response_templates"] == path
+    _, answer = await generate(http, mock_url, "gemini-2.0-flash", "anything")
+    assert text_of(answer) == "A fixed answer for 2.0 Flash."
+    bad = {"response_templates": str(tmp_path / "missing.toml")}
+    async with http.put(f"{mock_url}/_mock/config", json=bad) as r:
+        assert r.status == 400 and "cannot read" in await r.text()
+    async with http.put(f"{mock_url}/_mock/config", json={"response_templates": None}) as r:
+        assert r.status == 200
+    _, answer = await generate(http, mock_url, "gemini-2.0-flash", "Ingredients: leek")
+    assert "leek" in text_of(answer).lower()
