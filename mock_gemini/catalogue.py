@@ -8,12 +8,15 @@ catalogue.page(page_size="2", page_token=None)   # ([Model, Model], "next-token"
 from __future__ import annotations
 
 import base64
+import logging
+import re
 from typing import Any
 
 from mock_gemini.protocol import ApiError, invalid_argument
 
 GENERATE_METHODS = ("generateContent", "countTokens", "createCachedContent", "batchGenerateContent")
 EMBED_METHODS = ("embedContent", "countTextTokens", "countTokens")
+logger = logging.getLogger("mock_gemini")
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 # id: (display name, version, input limit, output limit, thinking)
@@ -22,8 +25,26 @@ _GENERATIVE: dict[str, tuple[str, str, int, int, bool]] = {
     "gemini-2.5-flash-lite": ("Gemini 2.5 Flash-Lite", "001", 1_048_576, 65_536, True),
     "gemini-2.5-pro": ("Gemini 2.5 Pro", "2.5", 1_048_576, 65_536, True),
     "gemini-2.0-flash": ("Gemini 2.0 Flash", "2.0", 1_048_576, 8_192, False),
+    "gemini-2.0-flash-001": ("Gemini 2.0 Flash 001", "2.0", 1_048_576, 8_192, False),
+    "gemini-2.0-flash-lite": ("Gemini 2.0 Flash-Lite", "2.0", 1_048_576, 8_192, False),
+    "gemini-2.0-flash-lite-001": ("Gemini 2.0 Flash-Lite 001", "2.0", 1_048_576, 8_192, False),
     "gemini-1.5-flash": ("Gemini 1.5 Flash", "001", 1_000_000, 8_192, False),
-}
+    "gemini-flash-latest": ("Gemini Flash Latest", "2.5", 1_048_576, 65_536, True),
+    "gemini-flash-lite-latest": ("Gemini Flash-Lite Latest", "2.5", 1_048_576, 65_536, True),
+    "gemini-pro-latest": ("Gemini Pro Latest", "2.5", 1_048_576, 65_536, True),
+    "gemini-2.5-flash-preview-09-2025": (
+        "Gemini 2.5 Flash Preview Sep 2025", "2.5", 1_048_576, 65_536, True,
+    ),
+    "gemini-2.5-flash-lite-preview-09-2025": (
+        "Gemini 2.5 Flash-Lite Preview Sep 2025", "2.5", 1_048_576, 65_536, True,
+    ),
+    "gemini-3-pro-preview": ("Gemini 3 Pro Preview", "3.0", 1_048_576, 65_536, True),
+    "gemini-3-flash-preview": ("Gemini 3 Flash Preview", "3.0", 1_048_576, 65_536, True),
+}  # fmt: skip
+# Versioned ids ("gemini-2.5-flash-002") and "-latest" aliases of a listed model are served
+# as that model, as the real API serves them (gemini-api.md §10).
+_VERSIONED = re.compile(r"^(models/[\w.-]+?)-(?:\d{3}|latest)$")
+MAX_WARNED_MODELS = 256
 _EMBEDDING: dict[str, tuple[str, str, int, int]] = {
     "gemini-embedding-001": ("Gemini Embedding 001", "001", 2_048, 3_072),
     "text-embedding-004": ("Text Embedding 004", "004", 2_048, 768),
@@ -68,6 +89,7 @@ class Catalogue:
 
     def __init__(self, extra_models: list[str] | tuple[str, ...] = ()) -> None:
         self._models: dict[str, dict[str, Any]] = {}
+        self._warned: set[str] = set()
         self.dimensions: dict[str, int] = {}
         for model_id, info in _GENERATIVE.items():
             self._models[f"models/{model_id}"] = _generative(model_id, info)
@@ -81,8 +103,38 @@ class Catalogue:
             )
 
     def get(self, model: str) -> dict[str, Any] | None:
-        """The Model for ``"gemini-2.5-flash"``, ``"models/..."`` or ``"tunedModels/..."``."""
-        return self._models.get(_full_name(model))
+        """The Model for ``"gemini-2.5-flash"``, ``"models/..."`` or ``"tunedModels/..."``.
+
+        A versioned id or ``-latest`` alias of a listed model (``gemini-2.5-flash-001``)
+        is that model under the asked name.
+        """
+        name = _full_name(model)
+        found = self._models.get(name)
+        if found is not None:
+            return found
+        base = _VERSIONED.match(name)
+        found = self._models.get(base.group(1)) if base else None
+        return {**found, "name": name} if found is not None else None
+
+    def embedding_dimensions(self, model: str, default: int) -> int:
+        """Default output size of an embedding model (``gemini-embedding-001``: 3072)."""
+        info = self.get(model)
+        name = info["name"] if info else _full_name(model)
+        base = _VERSIONED.match(name)
+        return self.dimensions.get(
+            name, self.dimensions.get(base.group(1) if base else "", default)
+        )
+
+    def warn_unknown(self, model: str) -> None:
+        """Log once per id that a model is not served, and how to add it."""
+        if model in self._warned or len(self._warned) >= MAX_WARNED_MODELS:
+            return
+        self._warned.add(model)
+        logger.warning(
+            "mock_gemini: unknown model %r answered 404; serve it with --extra-model %s "
+            "(or extra_models = [%r] in the config file)",
+            model, model.removeprefix("models/"), model.removeprefix("models/"),
+        )  # fmt: skip
 
     def supports(self, model: str, method: str) -> bool:
         """True when the model exists and lists ``method`` (stream counts as generate)."""

@@ -26,6 +26,7 @@ from mock_gemini.faults import FaultKind, parse_fault, validate_faults
 from mock_gemini.latency import Distribution, parse_distribution
 from mock_gemini.quotas import QuotaConfig
 from mock_gemini.schedule import Window, parse_window
+from mock_gemini.templates import TemplateSet, load_templates
 from mock_gemini.tomlfile import read_toml
 
 __all__ = [
@@ -54,9 +55,17 @@ class MockConfig:
     max_body_bytes: int = 20 * 1024 * 1024
     hang_max_s: float = 300.0
     extra_models: list[str] = field(default_factory=list)
+    auto_call_rate: float = 0.0
+    response_templates: str | None = None
+    templates: TemplateSet = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.faults = validate_faults(self.faults)
+        if not (0.0 <= self.auto_call_rate <= 1.0):
+            raise MockConfigError(
+                f"key 'auto_call_rate' must be in [0, 1], got {self.auto_call_rate!r}"
+            )
+        self.templates = load_templates(self.response_templates)
         if self.api_keys is not None:
             self.api_keys = frozenset(self.api_keys)
             if not self.api_keys or "" in self.api_keys:
@@ -72,6 +81,9 @@ class MockConfig:
     def from_toml(cls, path: str | Path) -> MockConfig:
         """Read a TOML file; errors start with the file name: "mock.toml: unknown key 'x'"."""
         data = read_toml(Path(path))  # bounded, regular, UTF-8 (mock_gemini.tomlfile)
+        templates = data.get("response_templates")
+        if isinstance(templates, str) and not Path(templates).is_absolute():
+            data["response_templates"] = str(Path(path).parent / templates)  # beside the file
         return cls.from_mapping(data, source=str(path))
 
     @classmethod
@@ -108,6 +120,8 @@ class MockConfig:
             "max_body_bytes": self.max_body_bytes,
             "hang_max_s": self.hang_max_s,
             "extra_models": list(self.extra_models),
+            "auto_call_rate": self.auto_call_rate,
+            "response_templates": self.response_templates,
         }
 
     def updated(self, changes: Mapping[str, Any], source: str = "update") -> MockConfig:
@@ -162,6 +176,12 @@ def _strings(value: Any) -> list[str]:
     return value
 
 
+def _optional_string(value: Any) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise _WrongType("a string (a file path)")
+    return value
+
+
 def _latency(value: Any) -> Distribution:
     if isinstance(value, str):
         return parse_distribution(value)
@@ -206,6 +226,8 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "max_body_bytes": _integer,
     "hang_max_s": _number,
     "extra_models": _strings,
+    "auto_call_rate": _number,
+    "response_templates": _optional_string,
 }
 _QUOTA_KEYS = ("rpm", "tpm", "rpd")
 
@@ -288,6 +310,10 @@ def add_mock_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup
     add("--max-body-bytes", metavar="N", type=_bounded(int, 1), help="largest request body")
     add("--hang-max-s", metavar="SECONDS", type=_bounded(float, 0), help="longest 'hang' fault")
     add("--extra-model", metavar="NAME", action="append", help="add a model (repeatable)")
+    add("--auto-call-rate", metavar="P", type=_bounded(float, 0),
+        help="chance of a function call under mode AUTO when no rule asks for one")  # fmt: skip
+    add("--response-templates", metavar="FILE.toml",
+        help="answers by prompt regex and model (docs/mock-gemini.md)")  # fmt: skip
 
 
 def _dist_spec(text: str) -> str:
@@ -314,6 +340,8 @@ _FLAG_KEYS = {
     "max_body_bytes": "max_body_bytes",
     "hang_max_s": "hang_max_s",
     "extra_model": "extra_models",
+    "auto_call_rate": "auto_call_rate",
+    "response_templates": "response_templates",
 }
 
 

@@ -19,10 +19,14 @@ import math
 import random
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from mock_gemini.json_shape import asks_for_json, prompt_schema
 from mock_gemini.recipes import make_recipes, recipe_text
 from mock_gemini.schema_values import schema_value
+
+if TYPE_CHECKING:
+    from mock_gemini.tools import FunctionCall
 
 MEDIA_PART_TOKENS = 258
 _COUNT_RE = re.compile(r"\b(\d{1,2})\s+(?:[\w-]+\s+){0,3}?recipes?\b", re.IGNORECASE)
@@ -56,6 +60,7 @@ class Answer:
     text: str
     output_tokens: int
     finish_reason: str = "STOP"
+    calls: tuple[FunctionCall, ...] = ()  # a function-call answer (then ``text`` is "")
 
 
 def stable_seed(*parts: object) -> int:
@@ -73,20 +78,28 @@ def compose_answer(
     max_output_tokens: int | None = None,
     stop_sequences: tuple[str, ...] = (),
 ) -> Answer:
-    """The answer for a prompt and seed; cached, since load tests repeat prompts."""
+    """The answer for a prompt and seed; cached, since load tests repeat prompts.
+
+    JSON when ``json_mode`` or the prompt asks for JSON: shaped by ``schema_json``, else
+    by a schema or skeleton quoted in the prompt (json_shape.py), else a recipe list.
+    """
     rng = random.Random(stable_seed(seed, prompt, json_mode, schema_json))
     recipes = make_recipes(prompt, recipe_count(prompt), rng)
-    if schema_json is not None:
-        value = schema_value(json.loads(schema_json), recipes, rng)
-        text = json.dumps(value, ensure_ascii=False)
+    schema = json.loads(schema_json) if schema_json is not None else None
+    if schema is None and (json_mode or asks_for_json(prompt)):
+        schema = prompt_schema(prompt)
+        json_mode = True
+    if schema is not None:
+        text = json.dumps(schema_value(schema, recipes, rng), ensure_ascii=False)
     elif json_mode:
         text = json.dumps([r.as_dict() for r in recipes], ensure_ascii=False)
     else:
         text = "\n\n".join(recipe_text(r) for r in recipes)
-    return _finish(text, max_output_tokens, stop_sequences)
+    return finish_text(text, max_output_tokens, stop_sequences)
 
 
-def _finish(text: str, max_output_tokens: int | None, stops: tuple[str, ...]) -> Answer:
+def finish_text(text: str, max_output_tokens: int | None, stops: tuple[str, ...]) -> Answer:
+    """The answer for ``text`` cut at the first stop sequence, then at ``max_output_tokens``."""
     for stop in stops:
         cut = text.find(stop)
         if cut >= 0:

@@ -20,13 +20,14 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from mock_gemini.capacity import CapacityFull
-from mock_gemini.content import Answer, compose_answer, split_text
+from mock_gemini.content import Answer, compose_answer, finish_text, split_text
 from mock_gemini.faults import FaultKind
 from mock_gemini.latency import GenerationPlan, plan_generation
 from mock_gemini.parsing import GenerateRequest
 from mock_gemini.protocol import JSON_CONTENT_TYPE, ApiError, quota_error, status_error
 from mock_gemini.quotas import REQUESTS_METRIC, RPM_QUOTA_ID
 from mock_gemini.state import MockState
+from mock_gemini.tools import FunctionCall, calls_tokens, function_calls
 
 FAULT_RETRY_DELAY_S = 1.0  # RetryInfo of an injected (random) 429: it is transient
 _FREE_TIER_RPM = 10
@@ -46,6 +47,14 @@ class Shaper(Protocol):
 
     def chunk(
         self, text: str | None, finish: str | None, prompt: int, candidates: int, thoughts: int
+    ) -> dict[str, Any]: ...
+
+    def calls(
+        self, calls: tuple[FunctionCall, ...], prompt: int, candidates: int, thoughts: int
+    ) -> list[dict[str, Any]]: ...
+
+    def calls_full(
+        self, calls: tuple[FunctionCall, ...], prompt: int, candidates: int, thoughts: int
     ) -> dict[str, Any]: ...
 
 
@@ -147,15 +156,7 @@ async def _answer(
     config = state.config
     fault = state.picker.pick()
     seed = config.seed if gen.seed is None else config.seed * 1_000_003 + gen.seed
-    json_mode = (gen.response_mime_type or "").startswith("application/json")
-    answer = compose_answer(
-        gen.prompt_text,
-        seed,
-        json_mode,
-        gen.schema_json if json_mode else None,
-        gen.max_output_tokens,
-        gen.stop_sequences,
-    )
+    answer = _compose(state, gen, model, seed)
     if fault is FaultKind.SAFETY:
         answer = Answer("", 0, "SAFETY")
     thoughts = _thoughts(config.thinking_tokens, gen.thinking_budget)
@@ -166,6 +167,28 @@ async def _answer(
     if fault is None or fault is FaultKind.SAFETY:
         return await (deliver_stream(job) if framing else deliver_json(job))
     return await _FAULTS[fault](job, model, state)
+
+
+def _compose(state: MockState, gen: GenerateRequest, model: str, seed: int) -> Answer:
+    """Function calls when the tools call for them, else a template's text, else the model's."""
+    config = state.config
+    if gen.tools is not None:
+        calls = function_calls(gen.tools, gen.prompt_text, seed, config.auto_call_rate)
+        if calls:
+            return Answer("", calls_tokens(calls), "STOP", calls)
+    if config.templates.templates:  # a tuple test: no call when none are configured
+        text = config.templates.render(gen.prompt_text, model)
+        if text is not None:
+            return finish_text(text, gen.max_output_tokens, gen.stop_sequences)
+    json_mode = (gen.response_mime_type or "").startswith("application/json")
+    return compose_answer(
+        gen.prompt_text,
+        seed,
+        json_mode,
+        gen.schema_json if json_mode else None,
+        gen.max_output_tokens,
+        gen.stop_sequences,
+    )
 
 
 def _plan(
@@ -224,6 +247,8 @@ async def _start_stream(job: Job) -> web.StreamResponse:
 
 def _chunks(job: Job) -> list[dict[str, Any]]:
     answer, plan = job.answer, job.plan
+    if answer.calls:
+        return job.shaper.calls(answer.calls, job.prompt_tokens, answer.output_tokens, job.thoughts)
     sizes = [tokens for _, tokens in plan.chunks]
     pieces = split_text(answer.text, sizes)
     objects: list[dict[str, Any]] = []
@@ -243,8 +268,11 @@ async def deliver_stream(job: Job, stop_after: int | None = None) -> web.StreamR
     framing = job.framing
     response = await _start_stream(job)
     objects = _chunks(job)
+    calls = bool(job.answer.calls)
     for index, obj in enumerate(objects[:stop_after]):
-        if index:
+        if calls and index == 0:  # a call is sent whole, once it is all "generated"
+            await _sleep(job.plan.total_s - job.plan.ttft_s)
+        elif index and not calls:
             await _sleep(job.plan.chunks[index][0])
         await response.write(framing.frame(obj, index == 0))
     if stop_after is None:
@@ -322,6 +350,9 @@ async def _stream_cut(job: Job, model: str, state: MockState) -> web.StreamRespo
 
 def _full_body(job: Job) -> bytes:
     answer = job.answer
+    if answer.calls:
+        tokens = (job.prompt_tokens, answer.output_tokens, job.thoughts)
+        return json.dumps(job.shaper.calls_full(answer.calls, *tokens)).encode()
     return job.shaper.full_body(
         _text(answer), answer.finish_reason, job.prompt_tokens, answer.output_tokens, job.thoughts
     )

@@ -13,9 +13,10 @@ from typing import Any
 
 from aiohttp import web
 
-from mock_gemini.content import embedding
+from mock_gemini import content
 from mock_gemini.generation import ARRAY, OPENAI_SSE, SSE, serve_generation
 from mock_gemini.openai_compat import OpenAIShaper, model_entry, model_list, parse_chat_request
+from mock_gemini.openai_tools import embedding_inputs, embedding_list
 from mock_gemini.parsing import (
     GenerateRequest,
     count_request_tokens,
@@ -121,6 +122,7 @@ def _model_id(route: Route) -> str:
 def _check_model(state: MockState, route: Route, method: str) -> None:
     assert route.model is not None
     if not state.catalogue.supports(route.model, route.name):
+        state.catalogue.warn_unknown(route.model)
         raise model_not_found(route.model, route.version, method)
 
 
@@ -155,9 +157,9 @@ async def embed(state: MockState, request: web.Request, route: Route) -> web.Str
     _check_model(state, route, "embedContent")
     batch = route.name == "batchEmbedContents"
     assert route.model is not None
-    default = state.catalogue.dimensions.get(route.model, DEFAULT_EMBED_DIMENSIONS)
+    default = state.catalogue.embedding_dimensions(route.model, DEFAULT_EMBED_DIMENSIONS)
     vectors = [
-        {"values": list(embedding(text, _dimensions(dims, default), state.config.seed))}
+        {"values": list(content.embedding(text, _dimensions(dims, default), state.config.seed))}
         for text, dims in embed_texts(body, state.config.strict, batch)
     ]
     return json_response({"embeddings": vectors} if batch else {"embedding": vectors[0]})
@@ -197,10 +199,28 @@ async def openai_chat(state: MockState, request: web.Request, route: Route) -> w
     body = await read_json(request, state.config.max_body_bytes)
     gen, model, stream = parse_chat_request(body, state.config.strict)
     if not state.catalogue.supports(model, "generateContent"):
+        state.catalogue.warn_unknown(model)
         raise model_not_found(model, route.version, "generateContent")
     shaper = OpenAIShaper(model, state.response_id(), int(time.time()))
     framing = OPENAI_SSE if stream else None
     return await serve_generation(state, request, gen, key, model, shaper, framing)
+
+
+async def openai_embeddings(
+    state: MockState, request: web.Request, route: Route
+) -> web.StreamResponse:
+    """``POST v1beta/openai/embeddings``: one deterministic unit vector per input text."""
+    api_key(state, request)
+    body = await read_json(request, state.config.max_body_bytes)
+    model, texts, dims, encoding = embedding_inputs(body)
+    if not state.catalogue.supports(model, "embedContent"):
+        state.catalogue.warn_unknown(model)
+        raise model_not_found(model, route.version, "embedContent")
+    default = state.catalogue.embedding_dimensions(model, DEFAULT_EMBED_DIMENSIONS)
+    size = _dimensions(dims, default)
+    vectors = [content.embedding(text, size, state.config.seed) for text in texts]
+    tokens = sum(content.count_tokens(text) for text in texts)
+    return json_response(embedding_list(vectors, model, tokens, encoding))
 
 
 async def openai_models(state: MockState, request: web.Request, route: Route) -> web.StreamResponse:
@@ -227,6 +247,7 @@ HANDLERS: dict[str, Handler] = {
     "models.get": get_model,
     "tunedModels.get": get_model,
     "openai.chat": openai_chat,
+    "openai.embeddings": openai_embeddings,
     "openai.models": openai_models,
     "openai.models.get": openai_models,
 }

@@ -8,13 +8,18 @@ OpenAIShaper("gemini-2.5-flash", "id1", created=0).full("Hello", "STOP", 3, 2, 0
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mock_gemini.content import count_tokens
+from mock_gemini.openai_tools import openai_tool_spec, tool_calls
 from mock_gemini.parsing import GenerateRequest
 from mock_gemini.protocol import invalid_argument, invalid_value_error, missing_field_error
 
+if TYPE_CHECKING:
+    from mock_gemini.tools import FunctionCall
+
 _FINISH = {"STOP": "stop", "MAX_TOKENS": "length", "SAFETY": "content_filter"}
+_CALL_ID_PREFIX = "call_"
 _KNOWN_FIELDS = frozenset(
     {
         "model", "messages", "stream", "stream_options", "temperature", "top_p", "max_tokens",
@@ -40,6 +45,10 @@ def parse_chat_request(body: Any, strict: bool) -> tuple[GenerateRequest, str, b
     if not isinstance(messages, list) or not messages:
         raise missing_field_error("ChatCompletionRequest", "messages")
     text = "\n".join(_message_text(m, i) for i, m in enumerate(messages))
+    tools = openai_tool_spec(body, messages) if body.get("tools") else None
+    prompt_tokens = count_tokens(text)
+    if tools is not None:  # declarations are billed as input, like the Gemini route
+        prompt_tokens += count_tokens(json.dumps(body["tools"]))
     max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
     if max_tokens is not None and (isinstance(max_tokens, bool) or not isinstance(max_tokens, int)):
         raise invalid_value_error("max_tokens", "TYPE_INT32", max_tokens)
@@ -48,12 +57,13 @@ def parse_chat_request(body: Any, strict: bool) -> tuple[GenerateRequest, str, b
     stop_list = [stops] if isinstance(stops, str) else stops if isinstance(stops, list) else []
     gen = GenerateRequest(
         prompt_text=text,
-        prompt_tokens=count_tokens(text),
+        prompt_tokens=prompt_tokens,
         max_output_tokens=max_tokens,
         response_mime_type=mime,
         schema_json=schema,
         seed=body.get("seed") if isinstance(body.get("seed"), int) else None,
         stop_sequences=tuple(s for s in stop_list if isinstance(s, str) and s),
+        tools=tools,
     )
     return gen, model.removeprefix("models/"), bool(body.get("stream"))
 
@@ -141,6 +151,40 @@ class OpenAIShaper:
             choice["finish_reason"] = _FINISH.get(finish, "stop")
             obj["usage"] = self._usage(prompt, candidates, thoughts)
         return obj
+
+    def calls_full(
+        self, calls: tuple[FunctionCall, ...], prompt: int, candidates: int, thoughts: int
+    ) -> dict[str, Any]:
+        """A chat.completion whose message holds ``tool_calls`` (finish_reason "tool_calls")."""
+        message = {
+            "content": None,
+            "role": "assistant",
+            "tool_calls": tool_calls(calls, self._call_prefix()),
+        }
+        choice = {"finish_reason": "tool_calls", "index": 0, "message": message}
+        obj = self._envelope("chat.completion", choice)
+        obj["usage"] = self._usage(prompt, candidates, thoughts)
+        return obj
+
+    def calls(
+        self, calls: tuple[FunctionCall, ...], prompt: int, candidates: int, thoughts: int
+    ) -> list[dict[str, Any]]:
+        """Stream chunks: one ``delta.tool_calls`` piece per call (with its ``index``),
+        then a last chunk with finish_reason "tool_calls" and usage."""
+        chunks = []
+        for index, entry in enumerate(tool_calls(calls, self._call_prefix())):
+            delta = {"role": "assistant", "tool_calls": [{"index": index, **entry}]}
+            chunks.append(self._envelope("chat.completion.chunk", _choice(delta, None)))
+        last = self._envelope("chat.completion.chunk", _choice({}, "tool_calls"))
+        last["usage"] = self._usage(prompt, candidates, thoughts)
+        return [*chunks, last]
+
+    def _call_prefix(self) -> str:
+        return f"{_CALL_ID_PREFIX}{self.response_id}_"
+
+
+def _choice(delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
+    return {"delta": delta, "finish_reason": finish, "index": 0}
 
 
 def model_list(names: list[str], created: int) -> dict[str, Any]:

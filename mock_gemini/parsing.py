@@ -14,12 +14,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from mock_gemini.content import part_tokens
+from mock_gemini.content import count_tokens, part_tokens
+from mock_gemini.enums import enum_names
 from mock_gemini.protocol import (
     invalid_value_error,
     missing_field_error,
     unknown_field_error,
 )
+from mock_gemini.tools import ToolSpec, tool_spec
 
 FREE = "free"  # a value the mock keeps as sent (user-named keys inside)
 SCHEMA = "schema"  # an OpenAPI-subset Schema: keys normalised, property names kept
@@ -30,8 +32,8 @@ _MESSAGES: dict[str, dict[str, str | None]] = {
         "systemInstruction": "Content",
         "generationConfig": "GenerationConfig",
         "safetySettings": "SafetySetting",
-        "tools": FREE,
-        "toolConfig": FREE,
+        "tools": "Tool",
+        "toolConfig": "ToolConfig",
         "cachedContent": None,
         "labels": FREE,
     },
@@ -57,7 +59,7 @@ _MESSAGES: dict[str, dict[str, str | None]] = {
         "responseMimeType": None,
         "responseSchema": SCHEMA,
         "responseJsonSchema": FREE,
-        "responseModalities": None,
+        "responseModalities": "enum:Modality",
         "candidateCount": None,
         "maxOutputTokens": None,
         "temperature": None,
@@ -72,10 +74,37 @@ _MESSAGES: dict[str, dict[str, str | None]] = {
         "speechConfig": FREE,
         "thinkingConfig": "ThinkingConfig",
         "imageConfig": FREE,
-        "mediaResolution": None,
+        "mediaResolution": "enum:MediaResolution",
     },
     "ThinkingConfig": {"includeThoughts": None, "thinkingBudget": None, "thinkingLevel": None},
-    "SafetySetting": {"category": None, "threshold": None, "method": None},
+    "SafetySetting": {
+        "category": "enum:HarmCategory",
+        "threshold": "enum:HarmBlockThreshold",
+        "method": None,
+    },
+    "Tool": {
+        "functionDeclarations": "FunctionDeclaration",
+        "googleSearchRetrieval": FREE,
+        "codeExecution": FREE,
+        "googleSearch": FREE,
+        "urlContext": FREE,
+        "computerUse": FREE,
+        "fileSearch": FREE,
+        "googleMaps": FREE,
+        "retrieval": FREE,
+        "enterpriseWebSearch": FREE,
+    },
+    "FunctionDeclaration": {
+        "name": None,
+        "description": None,
+        "parameters": SCHEMA,
+        "parametersJsonSchema": FREE,
+        "response": SCHEMA,
+        "responseJsonSchema": FREE,
+        "behavior": None,
+    },
+    "ToolConfig": {"functionCallingConfig": "FunctionCallingConfig", "retrievalConfig": FREE},
+    "FunctionCallingConfig": {"mode": "enum:Mode", "allowedFunctionNames": None},
     "CountTokensRequest": {
         "contents": "Content",
         "generateContentRequest": "GenerateContentRequest",
@@ -83,7 +112,7 @@ _MESSAGES: dict[str, dict[str, str | None]] = {
     "EmbedContentRequest": {
         "model": None,
         "content": "Content",
-        "taskType": None,
+        "taskType": "enum:TaskType",
         "title": None,
         "outputDimensionality": None,
     },
@@ -130,6 +159,8 @@ def _normalise_value(kind: str | None, value: Any, strict: bool, at: str) -> Any
         return value
     if kind == SCHEMA:
         return normalise_schema(value)
+    if kind.startswith("enum:"):
+        return enum_names(kind[5:], value)
     if isinstance(value, list):
         return [normalise(kind, item, strict, f"{at}[{i}]") for i, item in enumerate(value)]
     return normalise(kind, value, strict, at)
@@ -153,6 +184,8 @@ def normalise_schema(schema: Any) -> Any:
             out[key] = {name: normalise_schema(sub) for name, sub in value.items()}
         elif key in ("enum", "required", "propertyOrdering", "example", "default"):
             out[key] = value
+        elif key == "type":
+            out[key] = enum_names("Type", value)
         else:
             out[key] = normalise_schema(value)
     return out
@@ -170,6 +203,7 @@ class GenerateRequest:
     seed: int | None = None
     thinking_budget: int | None = None
     stop_sequences: tuple[str, ...] = ()
+    tools: ToolSpec | None = None  # function declarations, mode and conversation state
 
 
 def parse_generate_request(body: Any, strict: bool) -> GenerateRequest:
@@ -191,6 +225,7 @@ def parse_generate_request(body: Any, strict: bool) -> GenerateRequest:
         seed=_opt_int(config, "seed", "generation_config"),
         thinking_budget=_thinking_budget(config),
         stop_sequences=_stop_sequences(config),
+        tools=tool_spec(data) if data.get("tools") else None,
     )
 
 
@@ -213,6 +248,9 @@ def contents_text_and_tokens(data: dict[str, Any]) -> tuple[str, int]:
             if text:
                 texts.append(text)
             tokens += part_tokens(part)
+    tools = data.get("tools")
+    if tools:  # declarations are billed as prompt input, like the real API
+        tokens += count_tokens(json.dumps(tools))
     return "\n".join(texts), tokens
 
 

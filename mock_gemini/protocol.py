@@ -12,7 +12,10 @@ from __future__ import annotations
 import functools
 import json
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mock_gemini.tools import FunctionCall
 
 JSON_CONTENT_TYPE = "application/json; charset=UTF-8"
 ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
@@ -177,20 +180,28 @@ def body_too_large_error(limit_bytes: int) -> ApiError:
 
 def format_duration(seconds: float) -> str:
     """A google.protobuf.Duration string, rounded UP to the millisecond: 26 -> "26s"."""
-    millis = max(0, math.ceil(round(seconds * 1000, 6)))
-    whole, frac = divmod(millis, 1000)
+    whole, frac = divmod(_millis(seconds), 1000)
     return f"{whole}s" if frac == 0 else f"{whole}.{frac:03d}".rstrip("0") + "s"
+
+
+def _millis(seconds: float) -> int:
+    return max(0, math.ceil(round(seconds * 1000, 6)))
 
 
 def quota_error(
     *, metric: str, quota_id: str, limit: int, model: str, retry_delay_s: float
 ) -> ApiError:
-    """429 RESOURCE_EXHAUSTED shaped like the real one: QuotaFailure, Help and RetryInfo."""
-    delay = format_duration(retry_delay_s)
+    """429 RESOURCE_EXHAUSTED shaped like the real one: QuotaFailure, Help and RetryInfo.
+
+    As the real API does (shared/fixtures/gemini/error_429_quota.json: message "Please
+    retry in 26.4s.", ``retryDelay`` "26s"), the message carries the precise wait (rounded
+    up to the millisecond) and ``RetryInfo.retryDelay`` only its whole seconds.
+    """
     message = (
         f"{QUOTA_MESSAGE}\n* Quota exceeded for metric: {metric}, limit: {limit}, "
-        f"model: {model}\nPlease retry in {delay}."
+        f"model: {model}\nPlease retry in {format_duration(retry_delay_s)}."
     )
+    delay = f"{_millis(retry_delay_s) // 1000}s"  # whole seconds of the same rounded wait
     violation = {
         "quotaMetric": metric,
         "quotaId": quota_id,
@@ -224,8 +235,20 @@ _BLOCKED_RATINGS = [
 ]
 
 
-def usage_metadata(prompt: int, candidates: int, thoughts: int) -> dict[str, Any]:
-    """usageMetadata with ``totalTokenCount = prompt + candidates + thoughts``."""
+def usage_metadata(
+    prompt: int, candidates: int, thoughts: int, final: bool = True
+) -> dict[str, Any]:
+    """usageMetadata with ``totalTokenCount = prompt + candidates + thoughts``.
+
+    A stream's middle chunks (``final=False``) carry no ``candidatesTokenCount``, as the
+    real API's (shared/fixtures/gemini/stream_alt_sse.txt): ``{"promptTokenCount": 12,
+    "totalTokenCount": 12}``; only the last chunk counts the output.
+    """
+    if not final:
+        middle: dict[str, Any] = {"promptTokenCount": prompt, "totalTokenCount": prompt + thoughts}
+        if thoughts:
+            middle["thoughtsTokenCount"] = thoughts
+        return middle
     usage: dict[str, Any] = {
         "promptTokenCount": prompt,
         "candidatesTokenCount": candidates,
@@ -258,12 +281,37 @@ class GeminiShaper:
             candidate["index"] = 0
         return {
             "candidates": [candidate],
-            "usageMetadata": usage_metadata(prompt, candidates, thoughts),
+            "usageMetadata": usage_metadata(prompt, candidates, thoughts, finish is not None),
             "modelVersion": self.model_version,
             "responseId": self.response_id,
         }
 
     full = chunk
+
+    def calls_full(
+        self, calls: tuple[FunctionCall, ...], prompt: int, candidates: int, thoughts: int
+    ) -> dict[str, Any]:
+        """A non-streamed function-call answer (the same object as the stream's one chunk)."""
+        return self.calls(calls, prompt, candidates, thoughts)[0]
+
+    def calls(
+        self, calls: tuple[FunctionCall, ...], prompt: int, candidates: int, thoughts: int
+    ) -> list[dict[str, Any]]:
+        """A function-call answer: one object, one ``functionCall`` part per call.
+
+        A stream sends it as its single chunk (the real API does not split a call).
+        """
+        parts = [{"functionCall": {"name": c.name, "args": c.args()}} for c in calls]
+        content = {"parts": parts, "role": "model"}
+        candidate: dict[str, Any] = {"content": content, "finishReason": "STOP", "index": 0}
+        return [
+            {
+                "candidates": [candidate],
+                "usageMetadata": usage_metadata(prompt, candidates, thoughts),
+                "modelVersion": self.model_version,
+                "responseId": self.response_id,
+            }
+        ]
 
     def full_body(
         self, text: str | None, finish: str | None, prompt: int, candidates: int, thoughts: int

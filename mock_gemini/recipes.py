@@ -31,6 +31,14 @@ _INGREDIENTS_RE = re.compile(r"ingredients?\s*(?:[:=]|are|include)\s*([^\n]+)", 
 _CUISINE_RE = re.compile(r"cuisine(?:\s*type)?\s*[:=]\s*([A-Za-z][A-Za-z \-]{1,30})", re.I)
 _SPLIT_RE = re.compile(r"\s*(?:,|;|\band\b|&|\+)\s*", re.IGNORECASE)
 MAX_INGREDIENTS = 12
+_KNOWN = frozenset(VOCABULARY)
+# A reply-format description, not foods: "List of ingredients (array of strings)", "[...]".
+_TEMPLATE_RE = re.compile(
+    r"\b(?:list|array)\s+of\b|\bstrings?\b|\(.*\b(?:array|list|string)s?\b.*\)|^\s*\[|"
+    r"^\s*[\"'<{]|\.\.\.|…|\bingredient\s*\d",
+    re.IGNORECASE,
+)
+_TEMPLATE_LINE_RE = re.compile(r"^.*(?:\b(?:list|array)\s+of\b|\bstrings?\b).*$", re.I | re.M)
 
 
 @dataclass(frozen=True)
@@ -59,15 +67,26 @@ class Recipe:
 
 
 def find_ingredients(prompt: str) -> list[str]:
-    """Ingredients named after "Ingredients:", else known foods mentioned anywhere."""
-    match = _INGREDIENTS_RE.search(prompt)
-    if match:
+    """The user's ingredients: an "Ingredients: …" line, else known foods mentioned anywhere.
+
+    Lines that describe a reply format rather than name foods ("- ingredients: List of
+    ingredients (array of strings)", ``"ingredients": ["..."]``) are skipped; of the other
+    "Ingredients:" lines the one naming the most known foods wins, the last on a tie (the
+    user's own words usually follow an app's template).
+    """
+    best: list[str] = []
+    best_score = -1
+    for match in _INGREDIENTS_RE.finditer(prompt):
         listed = match.group(1).split(". ")[0].strip(" .")
-        items = [_clean(item) for item in _SPLIT_RE.split(listed)]
-        found = [item for item in items if item]
-        if found:
-            return found[:MAX_INGREDIENTS]
-    lowered = prompt.lower()
+        if _TEMPLATE_RE.search(listed):
+            continue
+        found = [item for item in (_clean(i) for i in _SPLIT_RE.split(listed)) if item]
+        score = sum(item in _KNOWN for item in found)
+        if found and score >= best_score:
+            best, best_score = found, score
+    if best:
+        return best[:MAX_INGREDIENTS]
+    lowered = _TEMPLATE_LINE_RE.sub("", prompt).lower()
     return [food for food in VOCABULARY if re.search(rf"\b{re.escape(food)}\b", lowered)][
         :MAX_INGREDIENTS
     ]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 _TAIL = re.compile(
     r"/(?P<version>v1|v1beta|v1alpha)/(?:"
     r"(?P<collection>models|tunedModels)(?:/(?P<model>[^/:]+))?(?::(?P<method>[A-Za-z]+))?"
-    r"|openai/(?P<openai>chat/completions|models)(?:/(?P<omodel>.+?))?"
+    r"|openai/(?P<openai>chat/completions|embeddings|models)(?:/(?P<omodel>.+?))?"
     r")/?$"
 )
 MODEL_METHODS = frozenset(
@@ -59,6 +59,8 @@ def classify(path: str) -> Route | None:
 def _openai(version: str, what: str, model: str | None) -> Route | None:
     if what == "chat/completions":
         return None if model else Route("openai.chat", "POST", version, openai=True)
+    if what == "embeddings":
+        return None if model else Route("openai.embeddings", "POST", version, openai=True)
     if model:
         return Route("openai.models.get", "GET", version, model, openai=True)
     return Route("openai.models", "GET", version, openai=True)

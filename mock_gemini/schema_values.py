@@ -18,6 +18,8 @@ from typing import Any
 from mock_gemini.recipes import Recipe
 
 MAX_DEPTH = 12
+MAX_ITEMS = 100
+MAX_STRING = 10_000
 DEFAULT_ITEMS = 2
 _INT_HINTS: dict[str, Callable[[Recipe], int]] = {
     "prep": lambda r: r.prep_time_minutes,
@@ -36,6 +38,10 @@ _STR_HINTS: dict[str, Callable[[Recipe], str]] = {
     "description": lambda r: f"A {r.cuisine.lower()} dish of {', '.join(r.ingredients[:3])}.",
     "summary": lambda r: f"{r.title}, ready in {r.prep_time_minutes + r.cook_time_minutes} min.",
     "difficulty": lambda r: "easy" if r.cook_time_minutes <= 20 else "medium",
+    "answer": lambda r: (
+        f"Try the {r.title}: {', '.join(r.ingredients[:3])}, ready in "
+        f"{r.prep_time_minutes + r.cook_time_minutes} minutes."
+    ),
 }
 _LIST_HINTS: dict[str, Callable[[Recipe], tuple[str, ...]]] = {
     "ingredient": lambda r: r.ingredients,
@@ -63,6 +69,8 @@ class _Filler:
         if not isinstance(schema, dict) or depth > MAX_DEPTH:
             return None
         schema = self.resolve(schema)
+        if "const" in schema:
+            return schema["const"]
         if "enum" in schema and isinstance(schema["enum"], list) and schema["enum"]:
             return self.rng.choice(schema["enum"])
         for key in ("anyOf", "oneOf", "allOf"):
@@ -98,7 +106,7 @@ class _Filler:
 
     def array(self, schema: dict[str, Any], name: str, recipe: Recipe, depth: int) -> list[Any]:
         items = self.resolve(schema.get("items") or {})
-        low, high = _bounds(schema, "minItems", "maxItems")
+        low, high = _bounds(schema, "minItems", "maxItems", MAX_ITEMS)
         hinted = _hint(_LIST_HINTS, name)
         if hinted is not None and _type_of(items) == "string" and "enum" not in items:
             values = list(hinted(recipe))
@@ -133,9 +141,12 @@ def _hint(table: dict[str, Callable[[Recipe], Any]], name: str) -> Callable[[Rec
     return next((fn for key, fn in table.items() if key in lowered), None)
 
 
-def _bounds(schema: dict[str, Any], low_key: str, high_key: str) -> tuple[int, int | None]:
+def _bounds(
+    schema: dict[str, Any], low_key: str, high_key: str, cap: int
+) -> tuple[int, int | None]:
     low, high = schema.get(low_key), schema.get(high_key)
     low_n = int(low) if isinstance(low, int | float | str) and str(low).isdigit() else 0
+    low_n = min(low_n, cap)  # a schema (or a prompt) asking for 10**8 items gets ``cap``
     high_n = int(high) if isinstance(high, int | float | str) and str(high).isdigit() else None
     return low_n, high_n
 
@@ -161,7 +172,7 @@ def _scalar(
     if schema.get("format") in ("date-time", "date"):
         return "2025-01-01T12:00:00Z" if schema["format"] == "date-time" else "2025-01-01"
     text = text_fn(recipe) if text_fn else f"{name or 'value'} for {recipe.title}"
-    low, high = _bounds(schema, "minLength", "maxLength")
+    low, high = _bounds(schema, "minLength", "maxLength", MAX_STRING)
     return (text[:high] if high is not None else text).ljust(low, ".")
 
 

@@ -74,7 +74,7 @@ def test_sync_stream_count_embed_list_get(thread_mock: MockHandle, version: str)
     assert len(chunks) > 2 and "".join(c.text or "" for c in chunks) == whole
     assert tokens.total_tokens == 2
     assert embedded.embeddings and [len(e.values or []) for e in embedded.embeddings] == [768, 768]
-    assert len(names) == 7 and "models/gemini-2.0-flash" in names  # pager fetched every page
+    assert len(names) == 17 and "models/gemini-flash-latest" in names  # pager fetched all pages
     assert model.display_name == "Gemini 2.5 Pro" and model.output_token_limit == 65_536
 
 

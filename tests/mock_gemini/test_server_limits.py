@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from mock_gemini.app import RunningServer
-from mock_gemini.protocol import format_duration
+from mock_gemini.protocol import format_duration, quota_error
 
 StartMock = Callable[..., Awaitable[RunningServer]]
 KEY = {"x-goog-api-key": "test-key"}
@@ -51,9 +51,10 @@ async def test_rpm_quota_answers_429_with_an_honest_retry_delay(
     error = body["error"]
     retry = error["details"][-1]
     assert retry["@type"] == "type.googleapis.com/google.rpc.RetryInfo"
-    delay_s = float(retry["retryDelay"].removesuffix("s"))
-    assert 60 - elapsed - 0.5 <= delay_s <= 60.001
-    assert error["message"].endswith(f"Please retry in {retry['retryDelay']}.")
+    # As the real API: the message has the precise wait, retryDelay its whole seconds.
+    precise_s = float(error["message"].rsplit("Please retry in ", 1)[1].removesuffix("s."))
+    assert 60 - elapsed - 0.5 <= precise_s <= 60.001
+    assert retry["retryDelay"] == f"{int(precise_s)}s"
     violation = error["details"][0]["violations"][0]
     assert violation["quotaId"] == "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"
     assert violation["quotaDimensions"]["model"] == "gemini-2.5-flash"
@@ -179,3 +180,26 @@ async def test_client_giving_up_frees_its_queue_place(
     assert server.stats()["capacity"]["queued"] == 0
     assert (await post(http, server.url))[0] == 200  # waits its turn, not refused
     assert (await first)[0] == 200
+
+
+@pytest.mark.parametrize(
+    ("delay_s", "message", "retry_delay"),
+    [
+        pytest.param(1.4, "Please retry in 1.4s.", "1s", id="fraction"),
+        pytest.param(26.4, "Please retry in 26.4s.", "26s", id="fixture"),
+        pytest.param(0.5, "Please retry in 0.5s.", "0s", id="under-a-second"),
+        pytest.param(3.0, "Please retry in 3s.", "3s", id="whole"),
+    ],
+)
+def test_429_message_is_precise_and_retry_delay_whole_seconds(
+    delay_s: float, message: str, retry_delay: str
+) -> None:
+    # shared/fixtures/gemini/error_429_quota.json: "Please retry in 26.4s." with "26s".
+    error = quota_error(
+        metric="m", quota_id="q", limit=1, model="gemini-2.5-flash", retry_delay_s=delay_s
+    )
+    assert error.message.endswith(message)
+    assert error.body()["error"]["details"][-1] == {
+        "@type": "type.googleapis.com/google.rpc.RetryInfo",
+        "retryDelay": retry_delay,
+    }
