@@ -68,7 +68,9 @@ def _scaled(argv: list[str]) -> list[str]:
         i += 1
     command = out[0]
     unset = not {"--latency", "--latency-dist", "--base-url"} & set(out)
-    if command in ("compare", "sweep") and unset:
+    if command == "load":
+        out += ["--requests-per-user", "2"] if "--rate" not in out else []
+    if command in ("compare", "sweep", "load") and unset:
         out += ["--latency", "0.05"]  # the embedded mock's 1 s default, scaled
     if command == "run":
         name = Path(out[1]).stem
@@ -87,7 +89,7 @@ EXAMPLES = [
 
 def test_the_readme_has_examples_of_each_command() -> None:
     commands = {argv[0] for argv in (p.values[0] for p in EXAMPLES)}
-    assert commands == {"compare", "run", "sweep"}
+    assert commands == {"compare", "run", "sweep", "load"}
     assert len(EXAMPLES) >= 12
 
 
@@ -145,13 +147,15 @@ def test_readme_example_is_sensible(
 ) -> None:
     scaled = [readme_mock if a == "http://127.0.0.1:8080" else a for a in _scaled(argv)]
     out = tmp_path / "run"
-    code = main([*scaled, "--out", str(out), "--no-report", "--no-progress", "--calibration",
-                 "off"] if scaled[0] != "run" else [*scaled, "--out", str(out), "--no-report",
-                                                    "--no-progress"])  # fmt: skip
+    extra = ["--calibration", "off"] if scaled[0] in ("compare", "sweep") else []
+    code = main([*scaled, "--out", str(out), "--no-report", "--no-progress", *extra])
     printed = capsys.readouterr().out
     assert code == 0
     document = json.loads((out / "results.json").read_text())
     _sensible(document)
+    if scaled[0] == "load":
+        assert document["diagnosis"]["design"] in ("serialised", "capped", "follows-load")
+        return
     if readme_mock in scaled:  # every answer a 503 → fallbacks only: no speed claim
         assert not document["verdict"]["comparable"]
         assert "not comparable" in document["verdict"]["text"]
