@@ -81,7 +81,8 @@ class ThreadedGenerator:
         with pool:
             if isinstance(workload, OpenLoad):
                 run_one = functools.partial(self._one, ctx)
-                return drive_open_sync(workload, ctx, run_one, executor=pool)
+                cap = self.concurrency_cap
+                return drive_open_sync(workload, ctx, run_one, executor=pool, cap=cap)
             futures = [pool.submit(self._user, user, ctx) for user in workload.by_user()]
             return [record for future in futures for record in future.result()]
 

@@ -90,12 +90,14 @@ def _mapped(
 
 
 def _open_sync(session: requests.Session, req: HttpRequest, timeout_s: float) -> requests.Response:
+    # requests hands a urllib3 Timeout to urllib3 unchanged (its stubs only name floats).
+    timeout: Any = _sync_timeout(timeout_s)
     return session.request(
         req.method,
         req.url,
         headers=dict(req.headers),
         data=req.body,
-        timeout=_sync_timeout(timeout_s),
+        timeout=timeout,
         stream=True,
     )
 
