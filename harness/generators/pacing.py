@@ -5,8 +5,8 @@ The schedule comes from :class:`harness.generators.load.OpenLoad`; each record's
 lag (``start_s - intended_start_s``) and its latency from the intended start.
 
 - async: one pacer coroutine sleeps to each absolute time and starts a task;
-- threaded: the calling thread is the dispatcher, submitting to the pool (a saturated
-  pool queues the request: it starts late and its lag says so);
+- threaded: the calling thread is the dispatcher, submitting to the pool once a slot is
+  free (a request that waits for one starts late and its lag says so);
 - sequential: in order, each at its time or as soon as the previous one ended.
 
 The design's concurrency cap (``--concurrency`` / ``--workers``) and ``max_in_flight``
@@ -15,8 +15,8 @@ the pacer takes BEFORE the request is stamped as sent, so the wait for a slot sh
 schedule lag (and in the latency from the intended start), never as upstream latency,
 and no pool (threads, aiohttp connections, the sdk's unlimited connector) queues behind it.
 
-    records = await drive_open_async(load, "async", ctx, call)
-    records = drive_open_sync(load, ctx, run_one, executor=pool)
+    records = await drive_open_async(load, "async", ctx, call, cap=20)
+    records = drive_open_sync(load, ctx, run_one, executor=pool, cap=20)
 """
 
 from __future__ import annotations
