@@ -77,6 +77,13 @@ def answer(delay_s: float = 0.0) -> Handler:
     return handle
 
 
+async def gzipped(request: web.Request) -> web.StreamResponse:
+    """A whole answer, gzip-compressed as the real API sends it (the body is read raw)."""
+    resp = web.json_response(_chunk(TEXT, "STOP"))
+    resp.enable_compression(web.ContentCoding.gzip)
+    return resp
+
+
 async def trickle_body(request: web.Request) -> web.StreamResponse:
     """Headers at once, then a non-streamed body a few bytes at a time for SLOW_S."""
     body = json.dumps(_chunk(TEXT, "STOP")).encode()
@@ -278,6 +285,7 @@ INSTANT = (0.0, 0.05)
 TIMEOUT = "UpstreamTimeoutError"
 
 CASES = [
+    pytest.param(Case(always(gzipped), ONE_TRY, "ok", 1, None, FAST, 1), id="gzip-answer"),
     pytest.param(
         Case(always(answer(SLOW_S)), ONE_TRY, "failed", 1, TIMEOUT, ABOUT_TIMEOUT, 1),
         id="slow-answer",
