@@ -281,7 +281,7 @@ ABOUT_TIMEOUT = (TIMEOUT_S - 0.1, TIMEOUT_S + 0.9)
 ABOUT_DEADLINE = (1.1, 2.0)
 AT_LEAST_RETRY_IN = (RETRY_IN_S, RETRY_IN_S + 1.0)
 FAST = (0.0, 0.8)
-INSTANT = (0.0, 0.05)
+INSTANT = (0.0, 0.1)
 TIMEOUT = "UpstreamTimeoutError"
 
 CASES = [
@@ -390,7 +390,7 @@ def test_a_cap_bounds_the_upstream_and_its_wait_is_lag(
     assert server.peak <= cap and ran.ctx.in_flight.peak <= cap
     assert {(r.outcome, r.attempts) for r in ran.records} == {("ok", 1)}
     # The wait for a slot is not upstream latency: each request's own time is one answer…
-    assert max(r.latency_s for r in ran.records) < ANSWER_S + 0.45
+    assert max(r.latency_s for r in ran.records) < ANSWER_S + 0.6
     # …and the wait shows as lag behind the intended start (3+ waves of ANSWER_S each).
     lags_s = [r.start_s - r.intended_start_s for r in ran.records]
     assert max(lags_s) >= 1.5 * ANSWER_S
