@@ -4,7 +4,7 @@
     ├── ConfigError                 bad input from a user: CLI, scenario, results file (exit 2)
     │   └── MissingApiKeyError      --target gemini without GEMINI_API_KEY / GOOGLE_API_KEY
     ├── UpstreamError               a call to the model failed; ``retryable``: may a retry help?
-    │   ├── RateLimitedError        429, ``retry_delay_s`` from RetryInfo / Retry-After
+    │   ├── RateLimitedError        429, ``retry_delay_s``: longest of RetryInfo, Retry-After, text
     │   ├── OverloadedError         503 UNAVAILABLE
     │   ├── ServerError             500 / 502 / 504 and other 5xx
     │   ├── ClientError             other 4xx (400, 404, ...), never retried

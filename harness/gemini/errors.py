@@ -3,7 +3,8 @@
 Pure: no I/O, no clock. The message is Google's own message (never the
 request, never the key); ``reason`` is Google's status enum::
 
-    err = error_from_response(429, {}, body)   # RateLimitedError, err.retry_delay_s == 26.0
+    err = error_from_response(429, {}, body)   # RateLimitedError, err.retry_delay_s == 26.4
+    # (the longest of RetryInfo "26s", Retry-After and the message's "retry in 26.4s")
     raise err
 """
 
@@ -29,8 +30,9 @@ _RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
 _ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m|h)?\s*$")
 _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
-# Newer 429 messages end with "Please retry in 38.86s."; used only without RetryInfo.
-_RETRY_IN_MESSAGE = re.compile(r"retry in (\d+(?:\.\d+)?(?:ms|s|m|h)?)", re.IGNORECASE)
+# Newer 429 messages end with "Please retry in 38.86s." (the precise wait; RetryInfo's
+# retryDelay is the same wait rounded down to whole seconds).
+_RETRY_IN_MESSAGE = re.compile(r"retry in (\d+(?:\.\d+)?|\.\d+) ?(ms|s|m|h)?\b", re.IGNORECASE)
 
 
 def error_from_response(status: int, headers: Mapping[str, str], body: bytes) -> UpstreamError:
@@ -46,12 +48,7 @@ def error_from_response(status: int, headers: Mapping[str, str], body: bytes) ->
     reason = error.get("status") if isinstance(error.get("status"), str) else None
     details = [d for d in error.get("details") or () if isinstance(d, Mapping)]
     if status == 429:
-        delay_s = _retry_info_delay_s(details)
-        if delay_s is None:
-            delay_s = retry_after_s(headers)
-        if delay_s is None:
-            match = _RETRY_IN_MESSAGE.search(message)
-            delay_s = parse_retry_delay_s(match.group(1)) if match else None
+        delay_s = rate_limit_delay_s(details, headers, message)
         return RateLimitedError(message, status=status, reason=reason, retry_delay_s=delay_s)
     return _class_for(status, details)(message, status=status, reason=reason)
 
@@ -84,6 +81,37 @@ def _has_key_invalid(details: list[Mapping[str, Any]]) -> bool:
     return any(
         d.get("@type") == _ERROR_INFO and d.get("reason") == "API_KEY_INVALID" for d in details
     )
+
+
+def rate_limit_delay_s(
+    details: list[Mapping[str, Any]], headers: Mapping[str, str], message: str
+) -> float | None:
+    """Seconds a 429 asks the client to wait: the LONGEST of RetryInfo's ``retryDelay``,
+    the ``Retry-After`` header and the message's "retry in …"; None when none says.
+
+    The real API rounds ``retryDelay`` down to whole seconds (``"1s"``) and puts the
+    precise wait in the message ("Please retry in 1.4s."): trusting the shorter one
+    retries early into another 429 (``/work/shared/gemini-api.md`` §5, §10).
+
+    >>> rate_limit_delay_s([{"@type": _RETRY_INFO, "retryDelay": "1s"}], {}, "retry in 1.4s.")
+    1.4
+    """
+    sources = (_retry_info_delay_s(details), retry_after_s(headers), message_delay_s(message))
+    known = [delay_s for delay_s in sources if delay_s is not None]
+    return max(known) if known else None
+
+
+def message_delay_s(message: str) -> float | None:
+    """Seconds in a message's "retry in 1.4s" / "retry in 250ms" / "Retry in 2 s"; None
+    when the message names no wait.
+
+    >>> message_delay_s("Quota exceeded. Please retry in 26.123456s.")
+    26.123456
+    """
+    match = _RETRY_IN_MESSAGE.search(message)
+    if match is None:
+        return None
+    return parse_retry_delay_s(match.group(1) + (match.group(2) or ""))
 
 
 def _retry_info_delay_s(details: list[Mapping[str, Any]]) -> float | None:

@@ -5,15 +5,18 @@ The schedule comes from :class:`harness.generators.load.OpenLoad`; each record's
 lag (``start_s - intended_start_s``) and its latency from the intended start.
 
 - async: one pacer coroutine sleeps to each absolute time and starts a task;
-- threaded: the calling thread is the dispatcher, submitting to the pool (a saturated
-  pool queues the request: it starts late and its lag says so);
+- threaded: the calling thread is the dispatcher, submitting to the pool once a slot is
+  free (a request that waits for one starts late and its lag says so);
 - sequential: in order, each at its time or as soon as the previous one ended.
 
-``max_in_flight`` is a semaphore the pacer takes before sending, so the wait for a
-slot also shows as lag.
+The design's concurrency cap (``--concurrency`` / ``--workers``) and ``max_in_flight``
+mean the same in every design: the smaller one (:func:`in_flight_limit`) is a semaphore
+the pacer takes BEFORE the request is stamped as sent, so the wait for a slot shows as
+schedule lag (and in the latency from the intended start), never as upstream latency,
+and no pool (threads, aiohttp connections, the sdk's unlimited connector) queues behind it.
 
-    records = await drive_open_async(load, "async", ctx, call)
-    records = drive_open_sync(load, ctx, run_one, executor=pool)
+    records = await drive_open_async(load, "async", ctx, call, cap=20)
+    records = drive_open_sync(load, ctx, run_one, executor=pool, cap=20)
 """
 
 from __future__ import annotations
@@ -31,6 +34,17 @@ from harness.generators.load import OpenLoad
 from harness.resilience.policy import CallResult
 
 
+def in_flight_limit(load: OpenLoad, cap: int | None) -> int | None:
+    """How many requests may be in flight: ``cap`` and ``load.max_in_flight``, whichever
+    is smaller; None when neither is set.
+
+    >>> in_flight_limit(OpenLoad(10.0, parse_arrival("constant"), 5, max_in_flight=8), 5)
+    5
+    """
+    limits = [n for n in (cap, load.max_in_flight) if n]
+    return min(limits) if limits else None
+
+
 def planned_request(load: OpenLoad, request_id: int) -> PlannedRequest:
     """Open loop has no users: each arrival is its own user, sending once."""
     return PlannedRequest(request_id, request_id, 0, load.recipe_request(request_id))
@@ -42,9 +56,12 @@ async def drive_open_async(
     ctx: RunContext,
     call: Callable[[PlannedRequest], Awaitable[CallResult[Answered]]],
     sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    cap: int | None = None,
 ) -> list[RequestRecord]:
-    """Start each request as a task at its scheduled time (absolute, so no drift builds up)."""
-    limit = asyncio.Semaphore(load.max_in_flight) if load.max_in_flight else None
+    """Start each request as a task at its scheduled time (absolute, so no drift builds up),
+    once one of :func:`in_flight_limit`'s slots is free."""
+    slots = in_flight_limit(load, cap)
+    limit = asyncio.Semaphore(slots) if slots else None
     records: list[RequestRecord] = []
     pending: set[asyncio.Task[None]] = set()
 
@@ -83,7 +100,7 @@ async def drive_load_async(
     """Closed-loop users (``drive_users_async``, at most ``cap`` in flight) or open loop."""
     if isinstance(load, Workload):
         return await drive_users_async(load, mode, cap, ctx, call)
-    return await drive_open_async(load, mode, ctx, call)
+    return await drive_open_async(load, mode, ctx, call, cap=cap)
 
 
 RunOne = Callable[[PlannedRequest, float], RequestRecord]
@@ -95,12 +112,15 @@ def drive_open_sync(
     run_one: RunOne,
     executor: Executor | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    cap: int | None = None,
 ) -> list[RequestRecord]:
-    """Dispatch each request at its time: inline (sequential) or to ``executor`` (threaded).
+    """Dispatch each request at its time: inline (sequential) or to ``executor`` (threaded),
+    once one of :func:`in_flight_limit`'s slots is free (so ``executor`` never queues).
 
     ``run_one(planned, intended_s)`` sends one request and returns its record.
     """
-    limit = threading.BoundedSemaphore(load.max_in_flight) if load.max_in_flight else None
+    slots = in_flight_limit(load, cap)
+    limit = threading.BoundedSemaphore(slots) if slots else None
     records: list[RequestRecord] = []
     pending: set[Future[None]] = set()
     lock = threading.Lock()

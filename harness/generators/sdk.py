@@ -54,7 +54,8 @@ def _mapped(exc: Exception) -> UpstreamError:
 
     if isinstance(exc, errors.APIError):
         body = json.dumps(exc.details if exc.details is not None else {}).encode()
-        return error_from_response(int(exc.code or 0), {}, body)
+        headers = getattr(getattr(exc, "response", None), "headers", None)  # for Retry-After
+        return error_from_response(int(exc.code or 0), headers or {}, body)
     if isinstance(exc, TimeoutError):
         return UpstreamTimeoutError("google-genai call timed out")
     if isinstance(exc, ValueError):  # the SDK could not decode a 200 body

@@ -81,7 +81,8 @@ class ThreadedGenerator:
         try:
             if isinstance(workload, OpenLoad):
                 run_one = functools.partial(self._one, ctx)
-                records = drive_open_sync(workload, ctx, run_one, executor=pool)
+                cap = self.concurrency_cap
+                records = drive_open_sync(workload, ctx, run_one, executor=pool, cap=cap)
             else:
                 futures = [pool.submit(self._user, user, ctx) for user in workload.by_user()]
                 records = [record for future in futures for record in future.result()]

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import functools
 import math
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
 import requests
+import urllib3
 
 from harness.errors import ConnectionFailedError, UpstreamTimeoutError
 from harness.gemini import HttpRequest
@@ -43,6 +45,13 @@ def _client_timeout(timeout_s: float) -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(total=timeout_s, ceil_threshold=math.inf)
 
 
+@functools.lru_cache(maxsize=64)
+def _sync_timeout(timeout_s: float) -> urllib3.Timeout:
+    # ``total``: connect, send and the wait for the headers share ``timeout_s`` (urllib3
+    # gives the read the time the connect left). urllib3 clones it per request: cacheable.
+    return urllib3.Timeout(total=timeout_s)
+
+
 def _host(url: str) -> str:
     return urlsplit(url).netloc
 
@@ -60,11 +69,13 @@ def _connection(req: HttpRequest, exc: BaseException) -> ConnectionFailedError:
 # cost an object and a call per request) and re-raise ``_mapped(...) from None``:
 # exceptions of requests and aiohttp carry the full URL, and dropping the chain keeps
 # nothing but our own message in logs and records.
-_SYNC_TIMEOUTS = (requests.Timeout,)
+_SYNC_TIMEOUTS = (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError)
 _SYNC_FAILURES = (
-    requests.Timeout,
+    *_SYNC_TIMEOUTS,
     requests.ConnectionError,
     requests.exceptions.ChunkedEncodingError,
+    urllib3.exceptions.HTTPError,  # the body is read from urllib3 directly (_read_body)
+    ConnectionError,
 )
 _ASYNC_TIMEOUTS = (TimeoutError,)
 _ASYNC_FAILURES = (TimeoutError, aiohttp.ClientError, ConnectionError)
@@ -79,14 +90,50 @@ def _mapped(
 
 
 def _open_sync(session: requests.Session, req: HttpRequest, timeout_s: float) -> requests.Response:
+    # requests hands a urllib3 Timeout to urllib3 unchanged (its stubs only name floats).
+    timeout: Any = _sync_timeout(timeout_s)
     return session.request(
         req.method,
         req.url,
         headers=dict(req.headers),
         data=req.body,
-        timeout=(timeout_s, timeout_s),
+        timeout=timeout,
         stream=True,
     )
+
+
+# Large enough for a whole Gemini answer in one read; read1 returns what one recv gave.
+_READ_SIZE = 1 << 16
+
+
+class _AttemptOver(TimeoutError):
+    """The attempt's time ran out while its body was still arriving."""
+
+
+def _read_body(
+    resp: requests.Response, deadline_s: float, clock: Clock | None
+) -> list[tuple[float, bytes]]:
+    """The whole body, piece by piece, ended at ``deadline_s`` (``time.monotonic``).
+
+    ``requests`` bounds each socket read, not the exchange: a body that trickles in
+    would run on. Each read here is one ``recv`` whose socket timeout is the time left,
+    so a body still arriving at the deadline raises :class:`_AttemptOver` (a
+    ``TimeoutError``). ``clock`` stamps each piece (streams); None stamps 0.0.
+    """
+    raw: Any = resp.raw
+    connection = raw.connection  # None once urllib3 has released it (the body was read)
+    sock = connection.sock if connection is not None else None
+    pieces: list[tuple[float, bytes]] = []
+    while True:
+        left_s = deadline_s - time.monotonic()
+        if left_s <= 0:
+            raise _AttemptOver("the attempt's time ran out while its body was arriving")
+        if sock is not None:
+            sock.settimeout(left_s)
+        data = raw.read1(_READ_SIZE, decode_content=True)
+        if not data:
+            return pieces
+        pieces.append((clock() if clock is not None else 0.0, data))
 
 
 def _open_async(
@@ -99,11 +146,15 @@ def _open_async(
 def send_sync(
     session: requests.Session, req: HttpRequest, timeout_s: float, clock: Clock
 ) -> HttpResponse:
-    """POST/GET with ``requests``; ``timeout_s`` bounds connect and each read."""
+    """POST/GET with ``requests``; ``timeout_s`` bounds the whole exchange (connect,
+    headers and body), or :class:`UpstreamTimeoutError` is raised."""
+    deadline_s = time.monotonic() + timeout_s
     try:
         with _open_sync(session, req, timeout_s) as resp:
             first_byte_s = clock()
-            return HttpResponse(resp.status_code, dict(resp.headers), resp.content, first_byte_s)
+            pieces = _read_body(resp, deadline_s, None)
+            body = pieces[0][1] if len(pieces) == 1 else b"".join(p for _, p in pieces)
+            return HttpResponse(resp.status_code, dict(resp.headers), body, first_byte_s)
     except _SYNC_FAILURES as exc:
         raise _mapped(req, timeout_s, exc, _SYNC_TIMEOUTS) from None
 
@@ -156,12 +207,13 @@ class StreamedResponse:
 def send_sync_stream(
     session: requests.Session, req: HttpRequest, timeout_s: float, clock: Clock
 ) -> StreamedResponse:
-    """Like :func:`send_sync`, but the body is read as it arrives, each piece timestamped."""
+    """Like :func:`send_sync`, but the body is read as it arrives, each piece timestamped;
+    ``timeout_s`` bounds the whole exchange, stream included."""
+    deadline_s = time.monotonic() + timeout_s
     try:
         with _open_sync(session, req, timeout_s) as resp:
             first_byte_s = clock()
-            # chunk_size=None yields each piece as the socket delivers it (no re-buffering).
-            pieces = [(clock(), data) for data in resp.iter_content(chunk_size=None) if data]
+            pieces = _read_body(resp, deadline_s, clock)
             headers = dict(resp.headers)
             return StreamedResponse(resp.status_code, headers, pieces, first_byte_s)
     except _SYNC_FAILURES as exc:

@@ -279,19 +279,20 @@ def test_list_wrapped_error_maps_the_same(
     assert type(error_from_response(status, {}, body)) is error
 
 
-def test_quota_fixture_gives_retry_info_delay() -> None:
+def test_quota_fixture_gives_the_message_s_precise_delay() -> None:
+    # RetryInfo says "26s" (rounded down), the message "Please retry in 26.4s.".
     mapped = error_from_response(429, {}, fixture_bytes("error_429_quota.json"))
 
     assert isinstance(mapped, RateLimitedError)
-    assert mapped.retry_delay_s == 26.0
+    assert mapped.retry_delay_s == pytest.approx(26.4)
     assert mapped.retryable
 
 
-def test_retry_info_wins_over_retry_after_header() -> None:
+def test_a_shorter_retry_after_header_does_not_shorten_the_wait() -> None:
     mapped = error_from_response(429, {"Retry-After": "3"}, fixture_bytes("error_429_quota.json"))
 
     assert isinstance(mapped, RateLimitedError)
-    assert mapped.retry_delay_s == 26.0
+    assert mapped.retry_delay_s == pytest.approx(26.4)
 
 
 def _quota_body(message: str) -> bytes:
