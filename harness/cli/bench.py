@@ -70,7 +70,10 @@ def print_bench(report: dict[str, Any]) -> None:
         median = report["median_rps"][client]
         print(f"{client:<16} {median:>15.0f} {span:>17} {cpu_text:>11} {errors:>7}")
     for name, ratio in report["ratios"].items():
-        print(f"{name}: {ratio:.2f}× (median of the per-round ratios)")
+        if ratio is None:
+            print(f"{name}: no ratio (the other client served nothing in every round)")
+        else:
+            print(f"{name}: {ratio:.2f}× (median of the per-round ratios)")
     for name, ok in report["targets"].items():
         if ok is not None:
             print(f"target {name}: {'met' if ok else 'MISSED'}")

@@ -199,14 +199,18 @@ def _report(ns: BenchSelfPlan, rounds: dict[str, list[dict[str, Any]]]) -> dict[
     }
 
 
-def paired_ratio(ours: list[dict[str, Any]], theirs: list[dict[str, Any]]) -> float:
+def paired_ratio(ours: list[dict[str, Any]], theirs: list[dict[str, Any]]) -> float | None:
     """The median of the per-round ratios: each round's two clients ran back to back on
     the same mock, so a slow spell of a shared machine hits both sides of a ratio.
+
+    A round in which the other client served nothing has no ratio; with none left the
+    result is None (no figure), never a division by zero.
 
     >>> paired_ratio([{"rps": 90}, {"rps": 50}, {"rps": 99}], [{"rps": 100}] * 3)
     0.9
     """
-    return statistics.median(a["rps"] / b["rps"] for a, b in zip(ours, theirs, strict=True))
+    ratios = [a["rps"] / b["rps"] for a, b in zip(ours, theirs, strict=True) if b["rps"]]
+    return statistics.median(ratios) if ratios else None
 
 
 def _meets(ratio: float | None, target: float) -> bool | None:
