@@ -74,9 +74,11 @@ def print_bench(report: dict[str, Any]) -> None:
             print(f"{name}: no ratio (the other client served nothing in every round)")
         else:
             print(f"{name}: {ratio:.2f}× (median of the per-round ratios)")
+    ratios = report["ratios"]
     for name, ok in report["targets"].items():
         if ok is not None:
-            print(f"target {name}: {'met' if ok else 'MISSED'}")
+            measured = ratios.get(name.split()[0])
+            print(f"target {name} (measured {measured:.2f}): {'met' if ok else 'MISSED'}")
 
 
 def bench_self_main(ns: argparse.Namespace, argv: list[str]) -> int:

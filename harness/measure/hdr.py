@@ -161,7 +161,7 @@ class RecordFold:
         self._outcomes[r.outcome] += 1
         if r.outcome == "ok":
             self._service.add(r.user, r.service_s)
-            if r.service_s is not None:
+            if r.service_s is not None and r.attempts == 1:  # retry waits are not timing error
                 hist["timing_error_s"].record(max(r.latency_s - r.service_s, 0.0))
         self._fast_fail += r.error == "CircuitOpenError" and r.attempts == 0
         self._attempts += r.attempts

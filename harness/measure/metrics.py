@@ -161,7 +161,8 @@ def summarize(
         "goodput_rps": ratio(len(ok), makespan_s),
         "ok_share": ratio(len(ok), submitted),
         "timing_error_s": percentiles(
-            [r.latency_s - r.service_s for r in ok if r.service_s is not None]
+            # single-attempt answers only: a retried request's latency holds its retry waits
+            [r.latency_s - r.service_s for r in ok if r.service_s is not None and r.attempts == 1]
         )
         or None,
         "latency_s": percentiles([r.latency_s for r in records]),

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import threading
 import time
 from collections.abc import Awaitable, Callable, Generator, Sequence
 from dataclasses import dataclass
@@ -116,6 +117,24 @@ class _Tally:
         )
 
 
+class Waiting:
+    """How many calls are sleeping out a retry delay right now, and the latest delay (s)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.now = 0
+        self.last_s = 0.0
+
+    def enter(self, wait_s: float) -> None:
+        with self._lock:
+            self.now += 1
+            self.last_s = wait_s
+
+    def leave(self) -> None:
+        with self._lock:
+            self.now -= 1
+
+
 class ResiliencePolicy:
     """One breaker and one retry budget shared by every call of a run (thread-safe).
 
@@ -140,6 +159,7 @@ class ResiliencePolicy:
         # (--no-raw-records runs, the long-lived service); see harness.measure.events.
         self.attempts = EventTimes(exact=exact_times)
         self.fast_fails = EventTimes(exact=exact_times)
+        self.waiting = Waiting()  # requests sleeping out a retry delay now (live display)
 
     @property
     def transitions(self) -> list[Transition]:
@@ -166,7 +186,11 @@ class ResiliencePolicy:
 
         def run(step: _Step) -> _Outcome[T]:
             if isinstance(step, _Sleep):
-                sleep(step.wait_s)
+                self.waiting.enter(step.wait_s)
+                try:
+                    sleep(step.wait_s)
+                finally:
+                    self.waiting.leave()
                 return _Outcome()
             if isinstance(step, _Attempt):
                 return _capture(partial(attempt, step.timeout_s))
@@ -236,7 +260,11 @@ class ResiliencePolicy:
     ) -> CallResult[T]:
         async def run(step: _Step) -> _Outcome[T]:
             if isinstance(step, _Sleep):
-                await sleep(step.wait_s)
+                self.waiting.enter(step.wait_s)
+                try:
+                    await sleep(step.wait_s)
+                finally:
+                    self.waiting.leave()
                 return _Outcome()
             if isinstance(step, _Attempt):
                 limit_s = None if self_bounded else step.timeout_s + ASYNC_TIMEOUT_GRACE_S

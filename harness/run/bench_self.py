@@ -158,8 +158,10 @@ def bench_self(ns: BenchSelfPlan) -> dict[str, Any]:
         target = Target(mock.url, "bench-self")
         req = build_generate_request(target, RecipeRequest.example(0))
         measures = _measures(ns, target, req, mock.url)
-        for _ in range(ns.rounds):
+        for number in range(1, ns.rounds + 1):
             for client in clients:
+                print(f"bench-self round {number}/{ns.rounds}: {client}", file=sys.stderr,
+                      flush=True)  # fmt: skip
                 rounds[client].append(measures[client]())
     return _report(ns, rounds)
 

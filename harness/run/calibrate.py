@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -159,9 +160,15 @@ def measure(plan: CalibrationPlan) -> dict[str, Any]:
     """Run both measures, each on its own embedded mock; returns the calibration block."""
     plan.validate()
     started = time.perf_counter()
+    _say(f"{plan.kind} calibration 1/2: the highest request rate ({plan.rate_users} users, "
+         f"{plan.rate_requests} requests, zero-latency mock)")  # fmt: skip
     with EmbeddedMock({"latency": 0.0}) as mock:
         rate = measure_max_rate(mock.url, plan.rate_users, plan.rate_requests)
     _, latency_s = timing_schedule(plan.concurrency, plan.latency_s, rate["max_rate_rps"] or 0.0)
+    _say(
+        f"{plan.kind} calibration 2/2: timing error at {plan.concurrency} in flight "
+        f"(injected latency {latency_s:.3g} s); max rate was {rate['max_rate_rps'] or 0:.0f} req/s"
+    )
     with EmbeddedMock({"latency": latency_s}) as mock:
         timing = measure_timing_error(mock.url, plan.concurrency, latency_s)
         reference = measure_reference_error(mock.url, latency_s)
@@ -175,6 +182,10 @@ def measure(plan: CalibrationPlan) -> dict[str, Any]:
         **timing,
         "reference_error_s": reference,
     }
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)  # progress: stdout stays the result's
 
 
 def save(block: dict[str, Any], path: Path = CALIBRATION_PATH) -> Path:

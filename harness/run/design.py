@@ -138,6 +138,9 @@ def run_mode(
     policy = ResiliencePolicy(
         spec.resilience, clock=clock, rng_seed=repetition, exact_times=spec.raw_records
     )
+    attach = getattr(on_record, "attach", None)  # a live display shows the breaker and waits
+    if attach is not None:
+        attach(policy)
     fold = None if spec.raw_records else RecordFold(spec.late_threshold_s)
     # Every finished record also lands in the journal: an interrupt loses none of them.
     journal: list[RequestRecord] = []

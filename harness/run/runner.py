@@ -48,8 +48,9 @@ def execute(plan: RunPlan) -> dict[str, Any]:
     calibration = calibration_block(plan.calibration)
     runs: list[ModeRun] = []
     stopped: Interrupted | None = None
-    show = out.progress and not out.json and sys.stderr.isatty()
-    with open_target(tspec, mock) as target, progress_bar(show) as progress:
+    show = out.progress and not out.json
+    plain = not sys.stderr.isatty()
+    with open_target(tspec, mock) as target, progress_bar(show, plain) as progress:
         secrets = [target.api_key, *url_secrets(target.base_url), *url_secrets(tspec.base_url)]
         configure_logging(out.verbose, out.log_json, secrets=secrets)
         try:
@@ -122,9 +123,10 @@ def _one_round(
     total = load.total
     label = f"×{load.users}" if isinstance(load, Workload) else "open"
     reset = functools.partial(reset_mock, target.base_url) if fresh else None
+    designs = len(_loads(spec)) * spec.repetitions * len(spec.modes)
     for mode in spec.modes:
         cap = concurrency_cap(mode, load.users, spec)
-        bar = ModeProgress(progress, f"{mode} {label}", total)
+        bar = ModeProgress(progress, f"{len(runs) + 1}/{designs} {mode} {label}", total)
         runs.append(run_mode(mode, target, load, cap, spec, bar, rep, on_start=reset))
 
 

@@ -59,7 +59,8 @@ class LoadPlan:
 
 def execute_load(plan: LoadPlan) -> dict[str, Any]:
     """Start what is needed, run the load, and return the results document (not written)."""
-    show = plan.output.progress and not plan.output.json and sys.stderr.isatty()
+    show = plan.output.progress and not plan.output.json
+    plain = not sys.stderr.isatty()
     stopped: Interrupted | None = None
     run: ModeRun | None = None
     monitor: UpstreamMonitor | None = None
@@ -70,7 +71,7 @@ def execute_load(plan: LoadPlan) -> dict[str, Any]:
         url = plan.spec.url or stack.enter_context(
             started_service(plan.spec, upstream, plan.upstream_env, plan.builtin_mode)
         )
-        progress = stack.enter_context(progress_bar(show))
+        progress = stack.enter_context(progress_bar(show, plain))
         if upstream is not None:
             monitor = stack.enter_context(UpstreamMonitor(upstream))
         try:
