@@ -290,28 +290,25 @@ def _ranked(
     is_reference = reference is None or reference is runs
     bound = None if is_reference else bound_speedup(runs, reference or [])
     exact = not is_reference and all(_exact(run) for run in [*runs, *(reference or [])])
-    return Ranked(
-        mode=mode,
-        value=None if spread is None else spread.median,
-        low=None if spread is None else spread.low,
-        high=None if spread is None else spread.high,
-        ok_share=shares.get(mode),
-        repetitions=len(runs),
-        bound=bound,
-        bound_exact=exact,
-    )
+    return _of(mode, spread, shares.get(mode), len(runs), bound, exact)
 
 
 def _open_ranked(mode: str, runs: Sequence[Run], shares: Mapping[str, float | None]) -> Ranked:
     p99 = Spread.of(_intended_p99(run) for run in runs)
-    return Ranked(
-        mode=mode,
-        value=None if p99 is None else p99.median,
-        low=None if p99 is None else p99.low,
-        high=None if p99 is None else p99.high,
-        ok_share=shares.get(mode),
-        repetitions=len(runs),
-    )
+    return _of(mode, p99, shares.get(mode), len(runs))
+
+
+def _of(
+    mode: str,
+    spread: Spread | None,
+    share: float | None,
+    repetitions: int,
+    bound: float | None = None,
+    exact: bool = False,
+) -> Ranked:
+    if spread is None:
+        return Ranked(mode, None, None, None, share, repetitions, bound, exact)
+    return Ranked(mode, spread.median, spread.low, spread.high, share, repetitions, bound, exact)
 
 
 def _intended_p99(run: Run) -> float | None:
