@@ -20,7 +20,13 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from mock_gemini.capacity import CapacityFull
-from mock_gemini.content import Answer, compose_answer, split_text
+from mock_gemini.content import (
+    CACHED_TEXT_CHARS,
+    Answer,
+    compose_answer,
+    compose_uncached,
+    split_text,
+)
 from mock_gemini.faults import FaultKind
 from mock_gemini.latency import GenerationPlan, plan_generation
 from mock_gemini.parsing import GenerateRequest
@@ -140,14 +146,7 @@ async def _answer(
     fault = state.picker.pick()
     seed = config.seed if gen.seed is None else config.seed * 1_000_003 + gen.seed
     json_mode = (gen.response_mime_type or "").startswith("application/json")
-    answer = compose_answer(
-        gen.prompt_text,
-        seed,
-        json_mode,
-        gen.schema_json if json_mode else None,
-        gen.max_output_tokens,
-        gen.stop_sequences,
-    )
+    answer = await _compose(state, gen, seed, json_mode)
     if fault is FaultKind.SAFETY:
         answer = Answer("", 0, "SAFETY")
     thoughts = _thoughts(config.thinking_tokens, gen.thinking_budget)
@@ -158,6 +157,22 @@ async def _answer(
     if fault is None or fault is FaultKind.SAFETY:
         return await (deliver_stream(job) if framing else deliver_json(job))
     return await _FAULTS[fault](job, model, state)
+
+
+async def _compose(state: MockState, gen: GenerateRequest, seed: int, json_mode: bool) -> Answer:
+    args = (
+        gen.prompt_text,
+        seed,
+        json_mode,
+        gen.schema_json if json_mode else None,
+        gen.max_output_tokens,
+        gen.stop_sequences,
+    )
+    if gen.heavy:  # big prompt or schema: composed in a worker and not cached
+        return await state.offloader.run(compose_uncached, *args)
+    if len(gen.prompt_text) > CACHED_TEXT_CHARS:
+        return compose_uncached(*args)
+    return compose_answer(*args)
 
 
 def _plan(

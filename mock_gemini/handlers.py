@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
-from mock_gemini.content import embedding
+from mock_gemini.bodies import decode_and_parse, decode_json, read_body
+from mock_gemini.content import embeddings_body
 from mock_gemini.generation import ARRAY, OPENAI_SSE, SSE, serve_generation
+from mock_gemini.offload import OFFLOAD_BODY_BYTES
 from mock_gemini.openai_compat import OpenAIShaper, model_entry, model_list, parse_chat_request
 from mock_gemini.parsing import (
     GenerateRequest,
@@ -25,9 +27,7 @@ from mock_gemini.parsing import (
 from mock_gemini.protocol import (
     JSON_CONTENT_TYPE,
     GeminiShaper,
-    body_too_large_error,
     invalid_key_error,
-    malformed_json_error,
     model_not_found,
     no_key_error,
 )
@@ -35,11 +35,13 @@ from mock_gemini.routing import Route
 from mock_gemini.state import MockState
 
 Handler = Callable[[MockState, web.Request, Route], Awaitable[web.StreamResponse]]
+T = TypeVar("T")
 _JSON_HEADERS = {"Content-Type": JSON_CONTENT_TYPE}
 DEFAULT_EMBED_DIMENSIONS = 768
 MAX_EMBED_DIMENSIONS = 3072
 CACHED_BODIES = 1024
 CACHED_BODY_MAX_BYTES = 64 * 1024
+OFFLOAD_EMBED_VALUES = 4 * MAX_EMBED_DIMENSIONS  # more vector values are drawn in a worker
 MODELS_CREATED = 1_700_000_000  # a fixed 'created' time for OpenAI model objects
 
 
@@ -63,54 +65,31 @@ def api_key(state: MockState, request: web.Request) -> str:
     return key
 
 
-async def read_body(request: web.Request, limit_bytes: int) -> bytes:
-    """The raw body; 400 when larger than ``limit_bytes``."""
-    length = request.content_length
-    if length is not None and length > limit_bytes:
-        raise body_too_large_error(limit_bytes)
-    if length is not None:
-        return await request.read()
-    parts: list[bytes] = []  # chunked upload: count as it comes
-    size = 0
-    async for part in request.content.iter_any():
-        size += len(part)
-        if size > limit_bytes:
-            raise body_too_large_error(limit_bytes)
-        parts.append(part)
-    return b"".join(parts)
+async def read_request_body(state: MockState, request: web.Request) -> bytes:
+    """The raw body within the configured size and time limits (400 / 408 otherwise)."""
+    config = state.config
+    return await read_body(request, config.max_body_bytes, config.body_timeout_s)
 
 
-def decode_json(raw: bytes) -> Any:
-    """The decoded JSON body; 400 when it is not JSON."""
-    try:
-        return json.loads(raw)
-    except UnicodeDecodeError:
-        raise malformed_json_error("Invalid UTF-8 in the request body.") from None
-    except ValueError as exc:
-        raise malformed_json_error(f"Unexpected token at position {_pos(exc)}.") from None
+async def parse_body(state: MockState, raw: bytes, parser: Callable[..., T], *args: Any) -> T:
+    """``parser(decoded body, *args)``; a large body is decoded and parsed in a worker."""
+    if len(raw) > OFFLOAD_BODY_BYTES:
+        return await state.offloader.run(decode_and_parse, raw, parser, *args)
+    return parser(decode_json(raw), *args)
 
 
-async def read_json(request: web.Request, limit_bytes: int) -> Any:
-    """The decoded JSON body; 400 when larger than ``limit_bytes`` or not JSON."""
-    return decode_json(await read_body(request, limit_bytes))
-
-
-def parse_cached(state: MockState, raw: bytes) -> GenerateRequest:
+async def parse_cached(state: MockState, raw: bytes) -> GenerateRequest:
     """The parsed generate request; identical bodies (load tests) are parsed once."""
     strict = state.config.strict
     key = (strict, raw)
     gen = state.parsed.get(key)
     if gen is None:
-        gen = parse_generate_request(decode_json(raw), strict)
+        gen = await parse_body(state, raw, parse_generate_request, strict)
         if len(raw) <= CACHED_BODY_MAX_BYTES:
             if len(state.parsed) >= CACHED_BODIES:
                 state.parsed.clear()
             state.parsed[key] = gen
     return gen
-
-
-def _pos(exc: ValueError) -> int:
-    return getattr(exc, "pos", 0)
 
 
 def _model_id(route: Route) -> str:
@@ -127,9 +106,9 @@ def _check_model(state: MockState, route: Route, method: str) -> None:
 async def generate(state: MockState, request: web.Request, route: Route) -> web.StreamResponse:
     """``:generateContent`` and ``:streamGenerateContent`` (SSE with alt=sse, else an array)."""
     key = api_key(state, request)
-    raw = await read_body(request, state.config.max_body_bytes)
+    raw = await read_request_body(state, request)
     _check_model(state, route, "generateContent")
-    gen = parse_cached(state, raw)
+    gen = await parse_cached(state, raw)
     model = _model_id(route)
     shaper = GeminiShaper(model, state.response_id())
     framing = None
@@ -141,9 +120,9 @@ async def generate(state: MockState, request: web.Request, route: Route) -> web.
 async def count_tokens(state: MockState, request: web.Request, route: Route) -> web.StreamResponse:
     """``:countTokens`` with ``{contents}`` or ``{generateContentRequest}``."""
     api_key(state, request)
-    body = await read_json(request, state.config.max_body_bytes)
+    raw = await read_request_body(state, request)
     _check_model(state, route, "countTokens")
-    total = count_request_tokens(body, state.config.strict)
+    total = await parse_body(state, raw, count_request_tokens, state.config.strict)
     details = [{"modality": "TEXT", "tokenCount": total}]
     return json_response({"totalTokens": total, "promptTokensDetails": details})
 
@@ -151,16 +130,19 @@ async def count_tokens(state: MockState, request: web.Request, route: Route) -> 
 async def embed(state: MockState, request: web.Request, route: Route) -> web.StreamResponse:
     """``:embedContent`` and ``:batchEmbedContents``: a deterministic unit vector per text."""
     api_key(state, request)
-    body = await read_json(request, state.config.max_body_bytes)
+    raw = await read_request_body(state, request)
     _check_model(state, route, "embedContent")
     batch = route.name == "batchEmbedContents"
     assert route.model is not None
     default = state.catalogue.dimensions.get(route.model, DEFAULT_EMBED_DIMENSIONS)
-    vectors = [
-        {"values": list(embedding(text, _dimensions(dims, default), state.config.seed))}
-        for text, dims in embed_texts(body, state.config.strict, batch)
-    ]
-    return json_response({"embeddings": vectors} if batch else {"embedding": vectors[0]})
+    texts = await parse_body(state, raw, embed_texts, state.config.strict, batch)
+    wanted = [(text, _dimensions(dims, default)) for text, dims in texts]
+    seed = state.config.seed
+    if sum(dims for _, dims in wanted) > OFFLOAD_EMBED_VALUES:
+        body = await state.offloader.run(embeddings_body, wanted, seed, batch)
+    else:
+        body = embeddings_body(wanted, seed, batch)
+    return web.Response(body=body, headers=_JSON_HEADERS)
 
 
 def _dimensions(requested: int | None, default: int) -> int:
@@ -194,8 +176,8 @@ async def get_model(state: MockState, request: web.Request, route: Route) -> web
 async def openai_chat(state: MockState, request: web.Request, route: Route) -> web.StreamResponse:
     """``POST v1beta/openai/chat/completions``, streamed or not."""
     key = api_key(state, request)
-    body = await read_json(request, state.config.max_body_bytes)
-    gen, model, stream = parse_chat_request(body, state.config.strict)
+    raw = await read_request_body(state, request)
+    gen, model, stream = await parse_body(state, raw, parse_chat_request, state.config.strict)
     if not state.catalogue.supports(model, "generateContent"):
         raise model_not_found(model, route.version, "generateContent")
     shaper = OpenAIShaper(model, state.response_id(), int(time.time()))

@@ -18,8 +18,10 @@ from mock_gemini.content import part_tokens
 from mock_gemini.protocol import (
     invalid_value_error,
     missing_field_error,
+    too_many_error,
     unknown_field_error,
 )
+from mock_gemini.schema_limits import SchemaCost, check_schema
 
 FREE = "free"  # a value the mock keeps as sent (user-named keys inside)
 SCHEMA = "schema"  # an OpenAPI-subset Schema: keys normalised, property names kept
@@ -89,6 +91,11 @@ _MESSAGES: dict[str, dict[str, str | None]] = {
     },
     "BatchEmbedContentsRequest": {"requests": "EmbedContentRequest"},
 }
+# An answer bigger than these takes more than a few ms to compose: it is done in a worker.
+HEAVY_PROMPT_CHARS = 64 * 1024
+HEAVY_SCHEMA = SchemaCost(values=256, chars=64 * 1024)
+MAX_STOP_SEQUENCES = 5  # as the real API: more is a 400
+MAX_BATCH_REQUESTS = 100  # batchEmbedContents, as the real API: more is a 400
 _SCHEMA_NAMED_MAPS = frozenset({"properties", "$defs", "definitions", "defs"})
 _camel_cache: dict[str, str] = {}
 
@@ -170,6 +177,14 @@ class GenerateRequest:
     seed: int | None = None
     thinking_budget: int | None = None
     stop_sequences: tuple[str, ...] = ()
+    heavy: bool = False  # composing the answer would block for more than a few ms
+
+
+def is_heavy(prompt_text: str, cost: SchemaCost) -> bool:
+    """Whether an answer to this prompt and schema should be composed off the event loop."""
+    if len(prompt_text) > HEAVY_PROMPT_CHARS:
+        return True
+    return cost.values > HEAVY_SCHEMA.values or cost.chars > HEAVY_SCHEMA.chars
 
 
 def parse_generate_request(body: Any, strict: bool) -> GenerateRequest:
@@ -182,15 +197,17 @@ def parse_generate_request(body: Any, strict: bool) -> GenerateRequest:
     config = data.get("generationConfig") or {}
     if not isinstance(config, dict):
         raise invalid_value_error("generation_config", "TYPE_MESSAGE", config)
+    schema_json, cost = _schema_json(config)
     return GenerateRequest(
         prompt_text=text,
         prompt_tokens=tokens,
         max_output_tokens=_opt_int(config, "maxOutputTokens", "generation_config"),
         response_mime_type=_opt_str(config, "responseMimeType"),
-        schema_json=_schema_json(config),
+        schema_json=schema_json,
         seed=_opt_int(config, "seed", "generation_config"),
         thinking_budget=_thinking_budget(config),
         stop_sequences=_stop_sequences(config),
+        heavy=is_heavy(text, cost),
     )
 
 
@@ -233,11 +250,13 @@ def _opt_str(config: dict[str, Any], key: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _schema_json(config: dict[str, Any]) -> str | None:
-    schema = config.get("responseSchema") or config.get("responseJsonSchema")
+def _schema_json(config: dict[str, Any]) -> tuple[str | None, SchemaCost]:
+    key = "responseSchema" if config.get("responseSchema") else "responseJsonSchema"
+    schema = config.get(key)
     if schema is None:
-        return None
-    return json.dumps(schema, sort_keys=True)
+        return None, SchemaCost(0, 0)
+    cost = check_schema(schema, f"generation_config.{_snake(key)}")
+    return json.dumps(schema, sort_keys=True), cost
 
 
 def _thinking_budget(config: dict[str, Any]) -> int | None:
@@ -251,6 +270,8 @@ def _stop_sequences(config: dict[str, Any]) -> tuple[str, ...]:
     stops = config.get("stopSequences")
     if not isinstance(stops, list):
         return ()
+    if len(stops) > MAX_STOP_SEQUENCES:
+        raise too_many_error("generation_config.stop_sequences", len(stops), MAX_STOP_SEQUENCES)
     return tuple(stop for stop in stops if isinstance(stop, str) and stop)
 
 
@@ -268,6 +289,9 @@ def count_request_tokens(body: Any, strict: bool) -> int:
 def embed_texts(body: Any, strict: bool, batch: bool) -> list[tuple[str, int | None]]:
     """(text, outputDimensionality) per embedding request, single or batch."""
     if batch:
+        listed = body.get("requests") if isinstance(body, dict) else None
+        if isinstance(listed, list) and len(listed) > MAX_BATCH_REQUESTS:  # before any work
+            raise too_many_error("requests", len(listed), MAX_BATCH_REQUESTS)
         data = normalise("BatchEmbedContentsRequest", body, strict)
         requests = data.get("requests")
         if not requests or not isinstance(requests, list):
