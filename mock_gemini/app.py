@@ -52,7 +52,7 @@ def create_app(config: MockConfig) -> web.Application:
 
 
 async def _stop_workers(app: web.Application) -> None:
-    app[STATE_KEY].offloader.close()
+    await app[STATE_KEY].offloader.close()
 
 
 def error_response(error: ApiError, wrap_in_list: bool) -> web.Response:

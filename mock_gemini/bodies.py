@@ -1,7 +1,7 @@
 """Request bodies within bounds: read with a size cap and a deadline, decode with a depth cap.
 
-    raw = await read_body(request, limit_bytes=20 * 2**20, timeout_s=10.0)
-    body = decode_json(raw)      # ApiError 400 when not JSON or nested over MAX_JSON_DEPTH
+    chunks = await read_body(request, limit_bytes=20 * 2**20, timeout_s=10.0)
+    body = decode_json(joined(chunks))  # ApiError 400: not JSON, or nested over MAX_JSON_DEPTH
 
 Every failure is an ``ApiError`` (400 INVALID_ARGUMENT, or 408 when the body stalls), so
 the dispatcher answers it with a Google error body.
@@ -30,8 +30,12 @@ MAX_JSON_DEPTH = 100  # the protobuf JSON parser's recursion limit, which the re
 MAX_CONTROL_BODY_BYTES = 64 * 1024  # PUT /_mock/config: settings are a few hundred bytes
 
 
-async def read_body(request: web.Request, limit_bytes: int, timeout_s: float) -> bytes:
-    """The raw body; 400 when over ``limit_bytes``, 408 when not all there in ``timeout_s``."""
+async def read_body(request: web.Request, limit_bytes: int, timeout_s: float) -> list[bytes]:
+    """The raw body as received, in chunks (not joined: big bodies go to a worker as they are).
+
+    ApiError 400 when over ``limit_bytes`` or not readable (a broken chunked encoding),
+    408 when not all there within ``timeout_s`` seconds.
+    """
     length = request.content_length
     if length is not None and length > limit_bytes:
         raise body_too_large_error(limit_bytes)
@@ -53,7 +57,7 @@ async def read_body(request: web.Request, limit_bytes: int, timeout_s: float) ->
         raise
 
 
-async def _read_counted(request: web.Request, limit_bytes: int) -> bytes:
+async def _read_counted(request: web.Request, limit_bytes: int) -> list[bytes]:
     # Counted as it comes: a chunked body has no length, a gzip one inflates past its own.
     parts: list[bytes] = []
     size = 0
@@ -62,13 +66,18 @@ async def _read_counted(request: web.Request, limit_bytes: int) -> bytes:
         if size > limit_bytes:
             raise body_too_large_error(limit_bytes)
         parts.append(part)
-    return b"".join(parts)
+    return parts
+
+
+def joined(chunks: list[bytes]) -> bytes:
+    """The chunks as one bytes object (no copy for a body that came in one piece)."""
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def decode_json(raw: bytes) -> Any:
     """The decoded JSON body; 400 when it is not JSON or nested deeper than MAX_JSON_DEPTH."""
     try:
-        value = json.loads(raw)
+        value = json.loads(raw, parse_constant=_no_constants)
     except UnicodeDecodeError:
         raise malformed_json_error("Invalid UTF-8 in the request body.") from None
     except RecursionError:
@@ -98,6 +107,10 @@ def too_deep(value: Any, limit: int) -> bool:
         children = node.values() if isinstance(node, dict) else node
         stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
     return False
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # Python accepts NaN and Infinity; JSON does not
 
 
 def _pos(exc: ValueError) -> int:

@@ -51,8 +51,8 @@ async def put_config(request: web.Request) -> web.Response:
     """Apply changes; each key replaces its old value whole. Bad input -> 400 with the reason."""
     state = request.app[STATE_KEY]
     try:
-        raw = await read_body(request, MAX_CONTROL_BODY_BYTES, state.config.body_timeout_s)
-        changes = json.loads(raw or b"{}")
+        chunks = await read_body(request, MAX_CONTROL_BODY_BYTES, state.config.body_timeout_s)
+        changes = json.loads(b"".join(chunks) or b"{}")
     except ApiError as error:
         return _json(error.body(), status=error.code)
     except RecursionError:

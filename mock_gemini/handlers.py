@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from mock_gemini.bodies import decode_and_parse, decode_json, read_body
+from mock_gemini.bodies import decode_and_parse, decode_json, joined, read_body
 from mock_gemini.content import embeddings_body
 from mock_gemini.generation import ARRAY, OPENAI_SSE, SSE, serve_generation
 from mock_gemini.offload import OFFLOAD_BODY_BYTES
@@ -65,30 +65,33 @@ def api_key(state: MockState, request: web.Request) -> str:
     return key
 
 
-async def read_request_body(state: MockState, request: web.Request) -> bytes:
-    """The raw body within the configured size and time limits (400 / 408 otherwise)."""
+async def read_request_body(state: MockState, request: web.Request) -> list[bytes]:
+    """The raw body's chunks within the configured size and time limits (400 / 408 otherwise)."""
     config = state.config
     return await read_body(request, config.max_body_bytes, config.body_timeout_s)
 
 
-async def parse_body(state: MockState, raw: bytes, parser: Callable[..., T], *args: Any) -> T:
+async def parse_body(
+    state: MockState, chunks: list[bytes], parser: Callable[..., T], *args: Any
+) -> T:
     """``parser(decoded body, *args)``; a large body is decoded and parsed in a worker."""
-    if len(raw) > OFFLOAD_BODY_BYTES:
-        return await state.offloader.run(decode_and_parse, raw, parser, *args)
-    return parser(decode_json(raw), *args)
+    if sum(map(len, chunks)) > OFFLOAD_BODY_BYTES:
+        return await state.offloader.run_on_body(chunks, decode_and_parse, parser, *args)
+    return parser(decode_json(joined(chunks)), *args)
 
 
-async def parse_cached(state: MockState, raw: bytes) -> GenerateRequest:
-    """The parsed generate request; identical bodies (load tests) are parsed once."""
+async def parse_cached(state: MockState, chunks: list[bytes]) -> GenerateRequest:
+    """The parsed generate request; identical small bodies (load tests) are parsed once."""
     strict = state.config.strict
-    key = (strict, raw)
+    if len(chunks) != 1 or len(chunks[0]) > CACHED_BODY_MAX_BYTES:
+        return await parse_body(state, chunks, parse_generate_request, strict)
+    key = (strict, chunks[0])
     gen = state.parsed.get(key)
     if gen is None:
-        gen = await parse_body(state, raw, parse_generate_request, strict)
-        if len(raw) <= CACHED_BODY_MAX_BYTES:
-            if len(state.parsed) >= CACHED_BODIES:
-                state.parsed.clear()
-            state.parsed[key] = gen
+        gen = parse_generate_request(decode_json(chunks[0]), strict)
+        if len(state.parsed) >= CACHED_BODIES:
+            state.parsed.clear()
+        state.parsed[key] = gen
     return gen
 
 

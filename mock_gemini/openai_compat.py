@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from mock_gemini.content import count_tokens
-from mock_gemini.parsing import MAX_STOP_SEQUENCES, GenerateRequest, is_heavy
+from mock_gemini.parsing import MAX_STOP_SEQUENCES, GenerateRequest, is_heavy, kept_text
 from mock_gemini.protocol import (
     invalid_argument,
     invalid_value_error,
@@ -55,14 +55,14 @@ def parse_chat_request(body: Any, strict: bool) -> tuple[GenerateRequest, str, b
     if len(stop_list) > MAX_STOP_SEQUENCES:
         raise too_many_error("stop", len(stop_list), MAX_STOP_SEQUENCES)
     gen = GenerateRequest(
-        prompt_text=text,
+        prompt_text=kept_text(text),
         prompt_tokens=count_tokens(text),
         max_output_tokens=max_tokens,
         response_mime_type=mime,
         schema_json=schema,
         seed=body.get("seed") if isinstance(body.get("seed"), int) else None,
         stop_sequences=tuple(s for s in stop_list if isinstance(s, str) and s),
-        heavy=is_heavy(text, cost),
+        heavy=is_heavy(cost),
     )
     return gen, model.removeprefix("models/"), bool(body.get("stream"))
 

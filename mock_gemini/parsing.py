@@ -10,6 +10,7 @@ User-named keys (schema property names, function arguments) are left alone::
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -91,9 +92,9 @@ _MESSAGES: dict[str, dict[str, str | None]] = {
     },
     "BatchEmbedContentsRequest": {"requests": "EmbedContentRequest"},
 }
-# An answer bigger than these takes more than a few ms to compose: it is done in a worker.
-HEAVY_PROMPT_CHARS = 64 * 1024
+# An answer bigger than this takes more than a few ms to compose: it is done in a worker.
 HEAVY_SCHEMA = SchemaCost(values=256, chars=64 * 1024)
+KEPT_TEXT_CHARS = 64 * 1024  # of a longer prompt or text, this much and a digest are kept
 MAX_STOP_SEQUENCES = 5  # as the real API: more is a 400
 MAX_BATCH_REQUESTS = 100  # batchEmbedContents, as the real API: more is a 400
 _SCHEMA_NAMED_MAPS = frozenset({"properties", "$defs", "definitions", "defs"})
@@ -180,11 +181,21 @@ class GenerateRequest:
     heavy: bool = False  # composing the answer would block for more than a few ms
 
 
-def is_heavy(prompt_text: str, cost: SchemaCost) -> bool:
-    """Whether an answer to this prompt and schema should be composed off the event loop."""
-    if len(prompt_text) > HEAVY_PROMPT_CHARS:
-        return True
+def is_heavy(cost: SchemaCost) -> bool:
+    """Whether an answer to a schema of this cost should be composed off the event loop."""
     return cost.values > HEAVY_SCHEMA.values or cost.chars > HEAVY_SCHEMA.chars
+
+
+def kept_text(text: str) -> str:
+    """``text``, or of a longer one its first KEPT_TEXT_CHARS and a digest of the whole.
+
+    Answers and embeddings read this, so a 20 MiB prompt is never copied or cached whole,
+    and two long prompts differing anywhere still get different answers.
+    """
+    if len(text) <= KEPT_TEXT_CHARS:
+        return text
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    return f"{text[:KEPT_TEXT_CHARS]}\n[{len(text)} characters, blake2b {digest}]"
 
 
 def parse_generate_request(body: Any, strict: bool) -> GenerateRequest:
@@ -199,7 +210,7 @@ def parse_generate_request(body: Any, strict: bool) -> GenerateRequest:
         raise invalid_value_error("generation_config", "TYPE_MESSAGE", config)
     schema_json, cost = _schema_json(config)
     return GenerateRequest(
-        prompt_text=text,
+        prompt_text=kept_text(text),
         prompt_tokens=tokens,
         max_output_tokens=_opt_int(config, "maxOutputTokens", "generation_config"),
         response_mime_type=_opt_str(config, "responseMimeType"),
@@ -207,7 +218,7 @@ def parse_generate_request(body: Any, strict: bool) -> GenerateRequest:
         seed=_opt_int(config, "seed", "generation_config"),
         thinking_budget=_thinking_budget(config),
         stop_sequences=_stop_sequences(config),
-        heavy=is_heavy(text, cost),
+        heavy=is_heavy(cost),
     )
 
 
@@ -241,7 +252,7 @@ def _opt_int(config: dict[str, Any], key: str, at: str) -> int | None:
         raise invalid_value_error(f"{at}.{_snake(key)}", "TYPE_INT32", value)
     try:
         return int(float(value))
-    except ValueError:
+    except (ValueError, OverflowError):  # not a number, or 1e400 (infinite)
         raise invalid_value_error(f"{at}.{_snake(key)}", "TYPE_INT32", value) from None
 
 
@@ -304,5 +315,5 @@ def embed_texts(body: Any, strict: bool, batch: bool) -> list[tuple[str, int | N
         if not isinstance(content, dict):
             raise missing_field_error("EmbedContentRequest", f"requests[{index}].content")
         text = contents_text_and_tokens({"contents": [content]})[0]
-        out.append((text, _opt_int(request, "outputDimensionality", "requests")))
+        out.append((kept_text(text), _opt_int(request, "outputDimensionality", "requests")))
     return out

@@ -310,12 +310,14 @@ class GeminiShaper:
         self, text: str | None, finish: str | None, prompt: int, candidates: int, thoughts: int
     ) -> bytes:
         """The non-streamed answer as JSON bytes (cached apart from the responseId)."""
-        head, tail = _body_around_id(self.model_version, text, finish, prompt, candidates, thoughts)
+        # Only short answers are cached: an answer to a big schema may be a megabyte.
+        short = len(text or "") <= CACHED_ANSWER_CHARS
+        around = _body_around_id if short else _fresh_body_around_id
+        head, tail = around(self.model_version, text, finish, prompt, candidates, thoughts)
         return head + self.response_id.encode() + tail
 
 
-@functools.lru_cache(maxsize=1024)
-def _body_around_id(
+def _fresh_body_around_id(
     model_version: str, text: str | None, finish: str | None, prompt: int, candidates: int,
     thoughts: int,
 ) -> tuple[bytes, bytes]:  # fmt: skip
@@ -324,3 +326,7 @@ def _body_around_id(
     obj = GeminiShaper(model_version, marker).chunk(text, finish, prompt, candidates, thoughts)
     head, _, tail = json.dumps(obj).partition(json.dumps(marker)[1:-1])
     return head.encode(), tail.encode()
+
+
+CACHED_ANSWER_CHARS = 64 * 1024
+_body_around_id = functools.lru_cache(maxsize=1024)(_fresh_body_around_id)

@@ -31,6 +31,7 @@ _INGREDIENTS_RE = re.compile(r"ingredients?\s*(?:[:=]|are|include)\s*([^\n]+)", 
 _CUISINE_RE = re.compile(r"cuisine(?:\s*type)?\s*[:=]\s*([A-Za-z][A-Za-z \-]{1,30})", re.I)
 _SPLIT_RE = re.compile(r"\s*(?:,|;|\band\b|&|\+)\s*", re.IGNORECASE)
 MAX_INGREDIENTS = 12
+LISTED_CHARS = 2_000  # of the text after "Ingredients:", this much is read
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,8 @@ def find_ingredients(prompt: str) -> list[str]:
     """Ingredients named after "Ingredients:", else known foods mentioned anywhere."""
     match = _INGREDIENTS_RE.search(prompt)
     if match:
-        listed = match.group(1).split(". ")[0].strip(" .")
+        # Only MAX_INGREDIENTS are used: a megabyte-long list is not split whole.
+        listed = match.group(1)[:LISTED_CHARS].split(". ")[0].strip(" .")
         items = [_clean(item) for item in _SPLIT_RE.split(listed)]
         found = [item for item in items if item]
         if found:

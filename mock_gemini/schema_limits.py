@@ -14,8 +14,11 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from mock_gemini.content import MAX_RECIPES
 from mock_gemini.protocol import too_many_states_error
+from mock_gemini.recipes import MAX_INGREDIENTS
 from mock_gemini.schema_values import (
+    DEFAULT_ITEMS,
     MAX_DEPTH,
     MAX_SCHEMA_ITEMS,
     MAX_SCHEMA_LENGTH,
@@ -26,7 +29,9 @@ from mock_gemini.schema_values import (
 
 MAX_SCHEMA_VALUES = 10_000  # values (objects, items, scalars) in one generated answer
 MAX_SCHEMA_CHARS = 1_000_000  # characters of generated strings in one answer
-ITEMS_ESTIMATE = 12  # items generated when the schema sets no minimum (at most 12)
+# Items generated when the schema sets no minimum, at most: recipes for objects, a recipe's
+# ingredients or steps for strings, DEFAULT_ITEMS otherwise.
+ITEMS_ESTIMATE = {"object": MAX_RECIPES, "string": MAX_INGREDIENTS}
 STRING_ESTIMATE = 80  # characters of a generated string with no minLength (about)
 
 
@@ -77,9 +82,12 @@ class _Budget:
     def _array(self, schema: dict[str, Any], copies: int, depth: int, at: str) -> None:
         low = self._capped(schema, "minItems", MAX_SCHEMA_ITEMS, at)
         high = bounds(schema, "minItems", "maxItems")[1]
-        count = max(low, ITEMS_ESTIMATE if high is None else min(high, ITEMS_ESTIMATE))
+        items = schema.get("items")
+        items = items if isinstance(items, dict) else {}
+        usual = ITEMS_ESTIMATE.get(type_of(resolve_ref(self.root, items)), DEFAULT_ITEMS)
+        count = max(low, usual if high is None else min(high, usual))
         if count:  # nothing under an empty array is generated (nor walked)
-            self.visit(schema.get("items") or {}, copies * count, depth + 1, f"{at}.items")
+            self.visit(items, copies * count, depth + 1, f"{at}.items")
 
     def _capped(self, schema: dict[str, Any], key: str, cap: int, at: str) -> int:
         low = bounds(schema, key, key)[0]

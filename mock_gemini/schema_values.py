@@ -95,7 +95,8 @@ class _Filler:
         return {n: self.value(properties[n], n, recipe, depth + 1) for n in names}
 
     def array(self, schema: dict[str, Any], name: str, recipe: Recipe, depth: int) -> list[Any]:
-        items = self.resolve(schema.get("items") or {})
+        items = schema.get("items")
+        items = self.resolve(items) if isinstance(items, dict) else {}
         low, high = bounds(schema, "minItems", "maxItems")
         low = min(low, MAX_SCHEMA_ITEMS)
         hinted = _hint(_LIST_HINTS, name)
@@ -114,8 +115,13 @@ def schema_value(schema: dict[str, Any], recipes: list[Recipe], rng: random.Rand
     return filler.value(schema, "", recipes[0], 0)
 
 
-def resolve_ref(root: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
-    """The schema a local ``$ref`` ("#/$defs/Recipe") points at; ``schema`` when it has none."""
+def resolve_ref(root: dict[str, Any], schema: Any) -> dict[str, Any]:
+    """The schema a local ``$ref`` ("#/$defs/Recipe") points at; ``schema`` when it has none.
+
+    Anything that is not a schema object resolves to ``{}`` (a string value).
+    """
+    if not isinstance(schema, dict):
+        return {}
     ref = schema.get("$ref")
     if not isinstance(ref, str) or not ref.startswith("#/"):
         return schema
@@ -147,8 +153,8 @@ def _hint(table: dict[str, Callable[[Recipe], Any]], name: str) -> Callable[[Rec
 def bounds(schema: dict[str, Any], low_key: str, high_key: str) -> tuple[int, int | None]:
     """(low, high) of a pair of integer keywords such as minItems/maxItems; 0 and None unset."""
     low, high = schema.get(low_key), schema.get(high_key)
-    low_n = int(low) if isinstance(low, int | float | str) and str(low).isdigit() else 0
-    high_n = int(high) if isinstance(high, int | float | str) and str(high).isdigit() else None
+    low_n = int(low) if isinstance(low, int | float | str) and str(low).isdecimal() else 0
+    high_n = int(high) if isinstance(high, int | float | str) and str(high).isdecimal() else None
     return low_n, high_n
 
 
