@@ -15,9 +15,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from mock_gemini.protocol import (
-    ApiError,
     bad_http_error,
     body_timeout_error,
     body_too_large_error,
@@ -46,15 +46,9 @@ async def read_body(request: web.Request, limit_bytes: int, timeout_s: float) ->
             return await _read_counted(request, limit_bytes)
     except TimeoutError:
         raise body_timeout_error(timeout_s) from None
-    except ApiError:
-        raise
-    except (web.HTTPException, ValueError, OSError) as exc:
-        # A broken chunked encoding or a truncated body (aiohttp's payload errors).
-        raise bad_http_error(f"the request body could not be read ({exc})") from None
-    except Exception as exc:
-        if type(exc).__module__.startswith("aiohttp"):
-            raise bad_http_error(f"the request body could not be read ({exc})") from None
-        raise
+    except HttpProcessingError as exc:  # a broken chunked or compressed encoding
+        detail = exc.message.strip().splitlines()[0] if exc.message.strip() else "broken"
+        raise bad_http_error(f"the request body could not be read: {detail}") from None
 
 
 async def _read_counted(request: web.Request, limit_bytes: int) -> list[bytes]:

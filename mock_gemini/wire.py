@@ -19,7 +19,8 @@ from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
-from aiohttp.web_protocol import RequestHandler
+from aiohttp.http_exceptions import BadHttpMessage
+from aiohttp.web_protocol import RequestHandler, _ErrInfo
 
 from mock_gemini.protocol import JSON_CONTENT_TYPE, ApiError, bad_http_error, status_error
 
@@ -58,6 +59,25 @@ class JsonErrorRequestHandler(RequestHandler):
         response = web.Response(status=error.code, body=error.body_bytes(), headers=_JSON_HEADERS)
         response.force_close()
         return response
+
+    def data_received(self, data: bytes) -> None:
+        """Feed the parser; a body that breaks mid-way fails its reader at once.
+
+        aiohttp queues a parser error met inside a body (a bad chunk size) as the next
+        message and leaves the handler reading that body waiting for bytes that will
+        never come; the handler would answer only at its body timeout.
+        """
+        queued = len(self._messages)
+        super().data_received(data)
+        request = self._current_request
+        if request is None or len(self._messages) <= queued:
+            return
+        error = self._messages[-1][0]
+        if isinstance(error, _ErrInfo) and not request.content.is_eof():
+            self._messages.pop()  # answered by the handler reading the body, then closed
+            request.content.set_exception(BadHttpMessage(error.message))
+            request.content.feed_eof()
+            self.close()
 
 
 class _JsonErrorServer(web.Server):

@@ -6,6 +6,8 @@ so that bytes aiohttp's parser refuses reach the server unchanged.
 
 from __future__ import annotations
 
+import contextlib
+import gzip
 import http.client
 import json
 import signal
@@ -45,10 +47,8 @@ def port_of(mock: MockHandle) -> int:
 def exchange(port: int, data: bytes, timeout_s: float = SOCKET_TIMEOUT_S) -> tuple[int, bytes]:
     """Send raw bytes, read one HTTP answer: (status, body)."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout_s) as sock:
-        try:
+        with contextlib.suppress(OSError):  # the mock may answer and close before reading all
             sock.sendall(data)
-        except OSError:
-            pass  # the mock may answer and close before reading everything
         response = http.client.HTTPResponse(sock)
         response.begin()
         assert response.getheader("Content-Type", "").startswith("application/json")
@@ -167,16 +167,19 @@ def test_deep_nesting_is_a_400_not_a_500(mock: MockHandle, body: bytes) -> None:
             request_bytes("POST", f"/v1beta/models/{'m' * 10_000}:generateContent", b"{}"),
             id="10kB-model-name",
         ),
-        pytest.param(request_bytes("GET", "/v1beta/models", headers={"X-Big": "v" * 10_000}),
-                     id="10kB-header"),  # fmt: skip
+        pytest.param(
+            request_bytes("GET", "/v1beta/models", headers={"X-Big": "v" * 10_000}),
+            id="10kB-header",
+        ),
         pytest.param(request_bytes("G@T", "/v1beta/models"), id="invalid-method"),
         pytest.param(request_bytes("BREW", "/v1beta/models"), id="unknown-method"),
         pytest.param(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", id="tls-hello"),
         pytest.param(
-            request_bytes("POST", GENERATE, b"zz\r\n{}\r\n0\r\n\r\n",
-                          headers={"Transfer-Encoding": "chunked"}),
+            request_bytes(
+                "POST", GENERATE, b"zz\r\n{}\r\n0\r\n\r\n", headers={"Transfer-Encoding": "chunked"}
+            ),
             id="bad-chunk-size",
-        ),  # fmt: skip
+        ),
         pytest.param(
             request_bytes("POST", GENERATE, b"{}", headers={"Content-Length": "-5"}),
             id="negative-length",
@@ -187,6 +190,43 @@ def test_wire_level_errors_are_google_json(mock: MockHandle, data: bytes) -> Non
     status, body = exchange(port_of(mock), data)
     assert status == 400 and error_of(status, body)["status"] == "INVALID_ARGUMENT"
     assert_serving(port_of(mock))
+
+
+def test_a_body_that_breaks_mid_way_is_answered_at_once(mock: MockHandle) -> None:
+    head = request_bytes("POST", GENERATE, headers={"Transfer-Encoding": "chunked"})
+    with socket.create_connection(("127.0.0.1", port_of(mock)), timeout=SOCKET_TIMEOUT_S) as sock:
+        sock.sendall(head + b"2\r\n{}\r\n")
+        time.sleep(0.1)  # the handler is reading the body now
+        started = time.monotonic()
+        sock.sendall(b"zz\r\n")
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        status, body = response.status, response.read()
+        assert time.monotonic() - started < BODY_TIMEOUT_S  # not left to the body timeout
+    assert status == 400 and "chunk size" in error_of(status, body)["message"]
+
+
+def test_a_compressed_body_is_bounded_after_inflating(mock: MockHandle) -> None:
+    bomb = gzip.compress(b" " * (20 * 1024 * 1024 + 1))  # about 20 kB on the wire
+    data = request_bytes("POST", GENERATE, bomb, headers={"Content-Encoding": "gzip"})
+    status, body = exchange(port_of(mock), data)
+    assert status == 400 and "exceeds the limit" in error_of(status, body)["message"]
+    assert_serving(port_of(mock))
+
+
+def test_a_big_body_is_parsed_without_stalling_other_requests(mock: MockHandle) -> None:
+    body = b'{"contents": [{"parts": [{"text": "hi"}]}], "labels": [' + b"0," * 2**20 + b"0]}"
+    done: list[int] = []
+    sender = threading.Thread(
+        target=lambda: done.append(
+            exchange(port_of(mock), request_bytes("POST", GENERATE, body))[0]
+        )
+    )
+    sender.start()
+    while sender.is_alive():
+        assert_serving(port_of(mock))  # each within 1 s while the 2 MiB body is worked on
+    sender.join()
+    assert done == [200]
 
 
 def test_a_known_method_on_the_wrong_route_is_a_json_405(mock: MockHandle) -> None:
@@ -345,7 +385,5 @@ def test_sigterm_while_busy_with_big_schemas_exits_promptly() -> None:
 
 
 def _post_quietly(port: int, obj: Any) -> None:
-    try:
+    with contextlib.suppress(OSError, http.client.HTTPException):  # the server stopped: fine
         post(port, GENERATE, obj)
-    except (OSError, http.client.HTTPException):
-        pass  # the server stopped under us: expected
