@@ -40,8 +40,11 @@ async def read_body(request: web.Request, limit_bytes: int, timeout_s: float) ->
     if length is not None and length > limit_bytes:
         raise body_too_large_error(limit_bytes)
     try:
-        if request.content.is_eof():  # all here already (most bodies): nothing to wait for
-            return await _read_counted(request, limit_bytes)
+        if length is not None and request.content.is_eof():  # all here (most bodies): no wait
+            body = await request.read()
+            if len(body) > limit_bytes:  # a compressed body inflated past its Content-Length
+                raise body_too_large_error(limit_bytes)
+            return [body]
         async with asyncio.timeout(timeout_s):
             return await _read_counted(request, limit_bytes)
     except TimeoutError:

@@ -146,7 +146,14 @@ async def _answer(
     fault = state.picker.pick()
     seed = config.seed if gen.seed is None else config.seed * 1_000_003 + gen.seed
     json_mode = (gen.response_mime_type or "").startswith("application/json")
-    answer = await _compose(state, gen, seed, json_mode)
+    schema = gen.schema_json if json_mode else None
+    args = (gen.prompt_text, seed, json_mode, schema, gen.max_output_tokens, gen.stop_sequences)
+    if gen.heavy:  # a big schema answer: composed in a worker, not cached
+        answer = await state.offloader.run(compose_uncached, *args)
+    elif len(gen.prompt_text) > CACHED_TEXT_CHARS:
+        answer = compose_uncached(*args)
+    else:
+        answer = compose_answer(*args)
     if fault is FaultKind.SAFETY:
         answer = Answer("", 0, "SAFETY")
     thoughts = _thoughts(config.thinking_tokens, gen.thinking_budget)
@@ -157,22 +164,6 @@ async def _answer(
     if fault is None or fault is FaultKind.SAFETY:
         return await (deliver_stream(job) if framing else deliver_json(job))
     return await _FAULTS[fault](job, model, state)
-
-
-async def _compose(state: MockState, gen: GenerateRequest, seed: int, json_mode: bool) -> Answer:
-    args = (
-        gen.prompt_text,
-        seed,
-        json_mode,
-        gen.schema_json if json_mode else None,
-        gen.max_output_tokens,
-        gen.stop_sequences,
-    )
-    if gen.heavy:  # big prompt or schema: composed in a worker and not cached
-        return await state.offloader.run(compose_uncached, *args)
-    if len(gen.prompt_text) > CACHED_TEXT_CHARS:
-        return compose_uncached(*args)
-    return compose_answer(*args)
 
 
 def _plan(

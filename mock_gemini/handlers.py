@@ -65,12 +65,6 @@ def api_key(state: MockState, request: web.Request) -> str:
     return key
 
 
-async def read_request_body(state: MockState, request: web.Request) -> list[bytes]:
-    """The raw body's chunks within the configured size and time limits (400 / 408 otherwise)."""
-    config = state.config
-    return await read_body(request, config.max_body_bytes, config.body_timeout_s)
-
-
 async def parse_body(
     state: MockState, chunks: list[bytes], parser: Callable[..., T], *args: Any
 ) -> T:
@@ -80,11 +74,12 @@ async def parse_body(
     return parser(decode_json(joined(chunks)), *args)
 
 
-async def parse_cached(state: MockState, chunks: list[bytes]) -> GenerateRequest:
-    """The parsed generate request; identical small bodies (load tests) are parsed once."""
+def parse_cached(state: MockState, chunks: list[bytes]) -> GenerateRequest | None:
+    """The parsed generate request of a small body (parsed once for identical bodies, as load
+    tests send); None for a large one, which ``parse_body`` hands to a worker."""
     strict = state.config.strict
     if len(chunks) != 1 or len(chunks[0]) > CACHED_BODY_MAX_BYTES:
-        return await parse_body(state, chunks, parse_generate_request, strict)
+        return None
     key = (strict, chunks[0])
     gen = state.parsed.get(key)
     if gen is None:
@@ -109,9 +104,11 @@ def _check_model(state: MockState, route: Route, method: str) -> None:
 async def generate(state: MockState, request: web.Request, route: Route) -> web.StreamResponse:
     """``:generateContent`` and ``:streamGenerateContent`` (SSE with alt=sse, else an array)."""
     key = api_key(state, request)
-    raw = await read_request_body(state, request)
+    chunks = await read_body(request, state.config.max_body_bytes, state.config.body_timeout_s)
     _check_model(state, route, "generateContent")
-    gen = await parse_cached(state, raw)
+    gen = parse_cached(state, chunks)  # not awaited: the hot path of load tests
+    if gen is None:
+        gen = await parse_body(state, chunks, parse_generate_request, state.config.strict)
     model = _model_id(route)
     shaper = GeminiShaper(model, state.response_id())
     framing = None
@@ -123,9 +120,9 @@ async def generate(state: MockState, request: web.Request, route: Route) -> web.
 async def count_tokens(state: MockState, request: web.Request, route: Route) -> web.StreamResponse:
     """``:countTokens`` with ``{contents}`` or ``{generateContentRequest}``."""
     api_key(state, request)
-    raw = await read_request_body(state, request)
+    chunks = await read_body(request, state.config.max_body_bytes, state.config.body_timeout_s)
     _check_model(state, route, "countTokens")
-    total = await parse_body(state, raw, count_request_tokens, state.config.strict)
+    total = await parse_body(state, chunks, count_request_tokens, state.config.strict)
     details = [{"modality": "TEXT", "tokenCount": total}]
     return json_response({"totalTokens": total, "promptTokensDetails": details})
 
@@ -133,12 +130,12 @@ async def count_tokens(state: MockState, request: web.Request, route: Route) -> 
 async def embed(state: MockState, request: web.Request, route: Route) -> web.StreamResponse:
     """``:embedContent`` and ``:batchEmbedContents``: a deterministic unit vector per text."""
     api_key(state, request)
-    raw = await read_request_body(state, request)
+    chunks = await read_body(request, state.config.max_body_bytes, state.config.body_timeout_s)
     _check_model(state, route, "embedContent")
     batch = route.name == "batchEmbedContents"
     assert route.model is not None
     default = state.catalogue.dimensions.get(route.model, DEFAULT_EMBED_DIMENSIONS)
-    texts = await parse_body(state, raw, embed_texts, state.config.strict, batch)
+    texts = await parse_body(state, chunks, embed_texts, state.config.strict, batch)
     wanted = [(text, _dimensions(dims, default)) for text, dims in texts]
     seed = state.config.seed
     if sum(dims for _, dims in wanted) > OFFLOAD_EMBED_VALUES:
@@ -179,8 +176,8 @@ async def get_model(state: MockState, request: web.Request, route: Route) -> web
 async def openai_chat(state: MockState, request: web.Request, route: Route) -> web.StreamResponse:
     """``POST v1beta/openai/chat/completions``, streamed or not."""
     key = api_key(state, request)
-    raw = await read_request_body(state, request)
-    gen, model, stream = await parse_body(state, raw, parse_chat_request, state.config.strict)
+    chunks = await read_body(request, state.config.max_body_bytes, state.config.body_timeout_s)
+    gen, model, stream = await parse_body(state, chunks, parse_chat_request, state.config.strict)
     if not state.catalogue.supports(model, "generateContent"):
         raise model_not_found(model, route.version, "generateContent")
     shaper = OpenAIShaper(model, state.response_id(), int(time.time()))

@@ -41,6 +41,8 @@ def wire_error(status: int, message: str | None) -> ApiError:
 class JsonErrorRequestHandler(RequestHandler):
     """aiohttp's connection handler, answering wire-level errors with Google JSON bodies."""
 
+    __slots__ = ()  # as RequestHandler: no per-connection __dict__
+
     def handle_error(
         self,
         request: Any,
@@ -67,10 +69,13 @@ class JsonErrorRequestHandler(RequestHandler):
         message and leaves the handler reading that body waiting for bytes that will
         never come; the handler would answer only at its body timeout.
         """
-        queued = len(self._messages)
-        super().data_received(data)
         request = self._current_request
-        if request is None or len(self._messages) <= queued:
+        if request is None:  # between requests, the usual case: nothing to watch
+            RequestHandler.data_received(self, data)  # (not super(): this runs per request)
+            return
+        queued = len(self._messages)
+        RequestHandler.data_received(self, data)
+        if len(self._messages) <= queued:
             return
         error = self._messages[-1][0]
         if isinstance(error, _ErrInfo) and not request.content.is_eof():
