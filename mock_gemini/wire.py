@@ -35,7 +35,8 @@ def wire_error(status: int, message: str | None) -> ApiError:
     """The Google error for a request aiohttp refused (``status``) with ``message``."""
     if status >= 500:
         return status_error(status)
-    return bad_http_error(message or HTTPStatus(status).phrase)
+    lines = (message or "").strip().splitlines()  # aiohttp adds the bad bytes and a caret
+    return bad_http_error(lines[0] if lines else HTTPStatus(status).phrase)
 
 
 class JsonErrorRequestHandler(RequestHandler):

@@ -41,10 +41,11 @@ def cases() -> dict[str, tuple[str, bytes]]:
     nested = {"type": "ARRAY", "minItems": 10, "items": {"type": "INTEGER"}}
     heavy = {"responseSchema": {"type": "ARRAY", "minItems": 900, "items": nested}}
     huge = {"responseSchema": {"type": "ARRAY", "minItems": 10**9}}
-    zeros = _generate()[:-1] + b', "labels": [' + b"0," * (MIB_20 // 2) + b"0]}"
+    prompt = "Ingredients: rice, " + "a, " * (MIB_20 // 3 - 100)
+    zeros = _generate()[:-1] + b', "labels": [' + b"0," * (MIB_20 // 2 - 100) + b"0]}"
     return {
         "20 MiB of zeros": (GENERATE, zeros),
-        "20 MiB prompt": (GENERATE, _generate(text="Ingredients: rice, " + "a, " * (MIB_20 // 3))),
+        "20 MiB prompt": (GENERATE, _generate(text=prompt)),
         "10,000-item batch": (EMBED, _batch(10_000)),
         "100 distinct embeddings": (EMBED, _batch(100)),
         "9,901-value schema": (GENERATE, _generate(heavy)),
@@ -68,7 +69,7 @@ def probe(port: int, path: str, body: bytes) -> str:
     sender.start()
     lags: list[float] = []
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    while sender.is_alive():
+    while sender.is_alive() or not lags:  # at least one, even after an instant refusal
         started = time.monotonic()
         connection.request("POST", GENERATE, SMALL, HEADERS)
         connection.getresponse().read()
