@@ -32,6 +32,7 @@ from mock_gemini.protocol import (
 )
 from mock_gemini.routing import classify
 from mock_gemini.state import MockState
+from mock_gemini.wire import MockRunner
 
 logger = logging.getLogger("mock_gemini")
 SHUTDOWN_GRACE_S = 1.0  # a mock need not wait for hung answers when it stops
@@ -46,7 +47,12 @@ def create_app(config: MockConfig) -> web.Application:
     app[STATE_KEY] = MockState(config, clock=time.monotonic)
     add_control_routes(app)
     app.router.add_route("*", "/{tail:.*}", dispatch)
+    app.on_cleanup.append(_stop_workers)
     return app
+
+
+async def _stop_workers(app: web.Application) -> None:
+    await app[STATE_KEY].offloader.close()
 
 
 def error_response(error: ApiError, wrap_in_list: bool) -> web.Response:
@@ -132,7 +138,7 @@ async def start_server(config: MockConfig, host: str = "127.0.0.1", port: int = 
     """Build the app and listen on ``host:port`` (0 picks a free port)."""
     app = create_app(config)
     # handler_cancellation: a client that gives up frees its capacity slot and ends a hang.
-    runner = web.AppRunner(
+    runner = MockRunner(
         app, access_log=None, handler_cancellation=True, shutdown_timeout=SHUTDOWN_GRACE_S
     )
     await runner.setup()

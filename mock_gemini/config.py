@@ -54,6 +54,7 @@ class MockConfig:
     seed: int = 0
     max_body_bytes: int = 20 * 1024 * 1024
     hang_max_s: float = 300.0
+    body_timeout_s: float = 10.0
     extra_models: list[str] = field(default_factory=list)
     auto_call_rate: float = 0.0
     response_templates: str | None = None
@@ -76,6 +77,7 @@ class MockConfig:
         _check_min("max_queue", self.max_queue, 0)
         _check_min("max_body_bytes", self.max_body_bytes, 1)
         _check_min("hang_max_s", self.hang_max_s, 0)
+        _check_min("body_timeout_s", self.body_timeout_s, 0.001)
 
     @classmethod
     def from_toml(cls, path: str | Path) -> MockConfig:
@@ -119,6 +121,7 @@ class MockConfig:
             "seed": self.seed,
             "max_body_bytes": self.max_body_bytes,
             "hang_max_s": self.hang_max_s,
+            "body_timeout_s": self.body_timeout_s,
             "extra_models": list(self.extra_models),
             "auto_call_rate": self.auto_call_rate,
             "response_templates": self.response_templates,
@@ -225,6 +228,7 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "seed": _integer,
     "max_body_bytes": _integer,
     "hang_max_s": _number,
+    "body_timeout_s": _number,
     "extra_models": _strings,
     "auto_call_rate": _number,
     "response_templates": _optional_string,
@@ -309,6 +313,8 @@ def add_mock_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup
     add("--seed", metavar="N", type=int, help="seed of latency and fault draws")
     add("--max-body-bytes", metavar="N", type=_bounded(int, 1), help="largest request body")
     add("--hang-max-s", metavar="SECONDS", type=_bounded(float, 0), help="longest 'hang' fault")
+    add("--body-timeout-s", metavar="SECONDS", type=_bounded(float, 0.001),
+        help="longest wait for a whole request body before a 408")  # fmt: skip
     add("--extra-model", metavar="NAME", action="append", help="add a model (repeatable)")
     add("--auto-call-rate", metavar="P", type=_bounded(float, 0),
         help="chance of a function call under mode AUTO when no rule asks for one")  # fmt: skip
@@ -339,6 +345,7 @@ _FLAG_KEYS = {
     "seed": "seed",
     "max_body_bytes": "max_body_bytes",
     "hang_max_s": "hang_max_s",
+    "body_timeout_s": "body_timeout_s",
     "extra_model": "extra_models",
     "auto_call_rate": "auto_call_rate",
     "response_templates": "response_templates",

@@ -34,6 +34,7 @@ _WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 _WORD_COUNT_RE = re.compile(r"\b(one|two|three|four|five)\s+(?:[\w-]+\s+){0,3}?recipes?\b", re.I)
 DEFAULT_RECIPES = 3
 MAX_RECIPES = 10
+CACHED_TEXT_CHARS = 16 * 1024  # longer prompts and texts are not kept in the caches
 
 
 def count_tokens(text: str) -> int:
@@ -69,8 +70,7 @@ def stable_seed(*parts: object) -> int:
     return int.from_bytes(digest, "big")
 
 
-@functools.lru_cache(maxsize=2048)
-def compose_answer(
+def compose_uncached(
     prompt: str,
     seed: int,
     json_mode: bool = False,
@@ -78,7 +78,7 @@ def compose_answer(
     max_output_tokens: int | None = None,
     stop_sequences: tuple[str, ...] = (),
 ) -> Answer:
-    """The answer for a prompt and seed; cached, since load tests repeat prompts.
+    """The answer for a prompt and seed (``compose_answer`` is the cached form).
 
     JSON when ``json_mode`` or the prompt asks for JSON: shaped by ``schema_json``, else
     by a schema or skeleton quoted in the prompt (json_shape.py), else a recipe list.
@@ -96,6 +96,10 @@ def compose_answer(
     else:
         text = "\n\n".join(recipe_text(r) for r in recipes)
     return finish_text(text, max_output_tokens, stop_sequences)
+
+
+# Cached, since load tests repeat prompts; callers keep big prompts out (CACHED_TEXT_CHARS).
+compose_answer = functools.lru_cache(maxsize=2048)(compose_uncached)
 
 
 def finish_text(text: str, max_output_tokens: int | None, stops: tuple[str, ...]) -> Answer:
@@ -134,13 +138,42 @@ def split_text(text: str, token_sizes: list[int]) -> list[str]:
     return pieces
 
 
-@functools.lru_cache(maxsize=1024)
 def embedding(text: str, dimensions: int, seed: int) -> tuple[float, ...]:
-    """A deterministic unit vector for ``text``: same text, same vector."""
+    """A deterministic unit vector for ``text``: same text, same vector (short texts cached)."""
+    if len(text) <= CACHED_TEXT_CHARS:
+        return _cached_embedding(text, dimensions, seed)
+    return _embedding(text, dimensions, seed)
+
+
+def embeddings(texts: list[str], dimensions: int, seed: int) -> list[tuple[float, ...]]:
+    """One :func:`embedding` per text (module-level: a worker process can run it)."""
+    return [embedding(text, dimensions, seed) for text in texts]
+
+
+def embeddings_body(wanted: list[tuple[str, int]], seed: int, batch: bool) -> bytes:
+    """The embedContent (one) or batchEmbedContents answer for ``(text, dimensions)`` pairs."""
+    vectors = [{"values": list(embedding(text, dims, seed))} for text, dims in wanted]
+    return json.dumps({"embeddings": vectors} if batch else {"embedding": vectors[0]}).encode()
+
+
+def _embedding(text: str, dimensions: int, seed: int) -> tuple[float, ...]:
     rng = random.Random(stable_seed("embed", seed, text))
     values = [rng.gauss(0.0, 1.0) for _ in range(dimensions)]
     norm = math.sqrt(sum(v * v for v in values)) or 1.0
     return tuple(round(v / norm, 6) for v in values)
 
 
-__all__ = ["Answer", "compose_answer", "count_tokens", "embedding", "part_tokens", "split_text"]
+# Keys and values held by the caches stay small: a 20 MiB prompt is answered, not kept.
+_cached_embedding = functools.lru_cache(maxsize=1024)(_embedding)
+
+
+__all__ = [
+    "Answer",
+    "compose_answer",
+    "compose_uncached",
+    "count_tokens",
+    "embedding",
+    "embeddings_body",
+    "part_tokens",
+    "split_text",
+]

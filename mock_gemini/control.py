@@ -15,7 +15,9 @@ from typing import Any
 
 from aiohttp import web
 
+from mock_gemini.bodies import MAX_CONTROL_BODY_BYTES, read_body
 from mock_gemini.config import MockConfigError
+from mock_gemini.protocol import ApiError
 from mock_gemini.state import MockState
 
 STATE_KEY = web.AppKey("mock_gemini_state", MockState)
@@ -49,7 +51,12 @@ async def put_config(request: web.Request) -> web.Response:
     """Apply changes; each key replaces its old value whole. Bad input -> 400 with the reason."""
     state = request.app[STATE_KEY]
     try:
-        changes = json.loads(await request.read() or b"{}")
+        chunks = await read_body(request, MAX_CONTROL_BODY_BYTES, state.config.body_timeout_s)
+        changes = json.loads(b"".join(chunks) or b"{}")
+    except ApiError as error:
+        return _json(error.body(), status=error.code)
+    except RecursionError:
+        return _bad_request("body is nested too deeply")
     except ValueError as exc:
         return _bad_request(f"body is not JSON: {exc}")
     if not isinstance(changes, dict):

@@ -20,7 +20,14 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from mock_gemini.capacity import CapacityFull
-from mock_gemini.content import Answer, compose_answer, finish_text, split_text
+from mock_gemini.content import (
+    CACHED_TEXT_CHARS,
+    Answer,
+    compose_answer,
+    compose_uncached,
+    finish_text,
+    split_text,
+)
 from mock_gemini.faults import FaultKind
 from mock_gemini.latency import GenerationPlan, plan_generation
 from mock_gemini.parsing import GenerateRequest
@@ -156,7 +163,7 @@ async def _answer(
     config = state.config
     fault = state.picker.pick()
     seed = config.seed if gen.seed is None else config.seed * 1_000_003 + gen.seed
-    answer = _compose(state, gen, model, seed)
+    answer = await _compose(state, gen, model, seed)
     if fault is FaultKind.SAFETY:
         answer = Answer("", 0, "SAFETY")
     thoughts = _thoughts(config.thinking_tokens, gen.thinking_budget)
@@ -169,8 +176,11 @@ async def _answer(
     return await _FAULTS[fault](job, model, state)
 
 
-def _compose(state: MockState, gen: GenerateRequest, model: str, seed: int) -> Answer:
-    """Function calls when the tools call for them, else a template's text, else the model's."""
+async def _compose(state: MockState, gen: GenerateRequest, model: str, seed: int) -> Answer:
+    """Function calls when the tools call for them, else a template's text, else the model's.
+
+    A big schema answer is composed in a worker process, long prompts are not cached.
+    """
     config = state.config
     if gen.tools is not None:
         calls = function_calls(gen.tools, gen.prompt_text, seed, config.auto_call_rate)
@@ -181,14 +191,14 @@ def _compose(state: MockState, gen: GenerateRequest, model: str, seed: int) -> A
         if text is not None:
             return finish_text(text, gen.max_output_tokens, gen.stop_sequences)
     json_mode = (gen.response_mime_type or "").startswith("application/json")
-    return compose_answer(
-        gen.prompt_text,
-        seed,
-        json_mode,
-        gen.schema_json if json_mode else None,
-        gen.max_output_tokens,
-        gen.stop_sequences,
-    )
+    schema = gen.schema_json if json_mode else None
+    args = (gen.prompt_text, seed, json_mode, schema, gen.max_output_tokens, gen.stop_sequences)
+    if gen.heavy:  # a big schema answer: composed in a worker, not cached
+        answer: Answer = await state.offloader.run(compose_uncached, *args)
+        return answer
+    if len(gen.prompt_text) > CACHED_TEXT_CHARS:
+        return compose_uncached(*args)
+    return compose_answer(*args)
 
 
 def _plan(

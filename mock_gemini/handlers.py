@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
 from mock_gemini import content
+from mock_gemini.bodies import decode_and_parse, decode_json, joined, read_body
+from mock_gemini.content import embeddings_body
 from mock_gemini.generation import ARRAY, OPENAI_SSE, SSE, serve_generation
+from mock_gemini.offload import OFFLOAD_BODY_BYTES
 from mock_gemini.openai_compat import OpenAIShaper, model_entry, model_list, parse_chat_request
 from mock_gemini.openai_tools import embedding_inputs, embedding_list
 from mock_gemini.parsing import (
@@ -26,9 +29,7 @@ from mock_gemini.parsing import (
 from mock_gemini.protocol import (
     JSON_CONTENT_TYPE,
     GeminiShaper,
-    body_too_large_error,
     invalid_key_error,
-    malformed_json_error,
     model_not_found,
     no_key_error,
 )
@@ -36,11 +37,13 @@ from mock_gemini.routing import Route
 from mock_gemini.state import MockState
 
 Handler = Callable[[MockState, web.Request, Route], Awaitable[web.StreamResponse]]
+T = TypeVar("T")
 _JSON_HEADERS = {"Content-Type": JSON_CONTENT_TYPE}
 DEFAULT_EMBED_DIMENSIONS = 768
 MAX_EMBED_DIMENSIONS = 3072
 CACHED_BODIES = 1024
 CACHED_BODY_MAX_BYTES = 64 * 1024
+OFFLOAD_EMBED_VALUES = 4 * MAX_EMBED_DIMENSIONS  # more vector values are drawn in a worker
 MODELS_CREATED = 1_700_000_000  # a fixed 'created' time for OpenAI model objects
 
 
@@ -64,54 +67,29 @@ def api_key(state: MockState, request: web.Request) -> str:
     return key
 
 
-async def read_body(request: web.Request, limit_bytes: int) -> bytes:
-    """The raw body; 400 when larger than ``limit_bytes``."""
-    length = request.content_length
-    if length is not None and length > limit_bytes:
-        raise body_too_large_error(limit_bytes)
-    if length is not None:
-        return await request.read()
-    parts: list[bytes] = []  # chunked upload: count as it comes
-    size = 0
-    async for part in request.content.iter_any():
-        size += len(part)
-        if size > limit_bytes:
-            raise body_too_large_error(limit_bytes)
-        parts.append(part)
-    return b"".join(parts)
+async def parse_body(
+    state: MockState, chunks: list[bytes], parser: Callable[..., T], *args: Any
+) -> T:
+    """``parser(decoded body, *args)``; a large body is decoded and parsed in a worker."""
+    if sum(map(len, chunks)) > OFFLOAD_BODY_BYTES:
+        return await state.offloader.run_on_body(chunks, decode_and_parse, parser, *args)
+    return parser(decode_json(joined(chunks)), *args)
 
 
-def decode_json(raw: bytes) -> Any:
-    """The decoded JSON body; 400 when it is not JSON."""
-    try:
-        return json.loads(raw)
-    except UnicodeDecodeError:
-        raise malformed_json_error("Invalid UTF-8 in the request body.") from None
-    except ValueError as exc:
-        raise malformed_json_error(f"Unexpected token at position {_pos(exc)}.") from None
-
-
-async def read_json(request: web.Request, limit_bytes: int) -> Any:
-    """The decoded JSON body; 400 when larger than ``limit_bytes`` or not JSON."""
-    return decode_json(await read_body(request, limit_bytes))
-
-
-def parse_cached(state: MockState, raw: bytes) -> GenerateRequest:
-    """The parsed generate request; identical bodies (load tests) are parsed once."""
+def parse_cached(state: MockState, chunks: list[bytes]) -> GenerateRequest | None:
+    """The parsed generate request of a small body (parsed once for identical bodies, as load
+    tests send); None for a large one, which ``parse_body`` hands to a worker."""
     strict = state.config.strict
-    key = (strict, raw)
+    if len(chunks) != 1 or len(chunks[0]) > CACHED_BODY_MAX_BYTES:
+        return None
+    key = (strict, chunks[0])
     gen = state.parsed.get(key)
     if gen is None:
-        gen = parse_generate_request(decode_json(raw), strict)
-        if len(raw) <= CACHED_BODY_MAX_BYTES:
-            if len(state.parsed) >= CACHED_BODIES:
-                state.parsed.clear()
-            state.parsed[key] = gen
+        gen = parse_generate_request(decode_json(chunks[0]), strict)
+        if len(state.parsed) >= CACHED_BODIES:
+            state.parsed.clear()
+        state.parsed[key] = gen
     return gen
-
-
-def _pos(exc: ValueError) -> int:
-    return getattr(exc, "pos", 0)
 
 
 def _model_id(route: Route) -> str:
@@ -129,9 +107,11 @@ def _check_model(state: MockState, route: Route, method: str) -> None:
 async def generate(state: MockState, request: web.Request, route: Route) -> web.StreamResponse:
     """``:generateContent`` and ``:streamGenerateContent`` (SSE with alt=sse, else an array)."""
     key = api_key(state, request)
-    raw = await read_body(request, state.config.max_body_bytes)
+    chunks = await read_body(request, state.config.max_body_bytes, state.config.body_timeout_s)
     _check_model(state, route, "generateContent")
-    gen = parse_cached(state, raw)
+    gen = parse_cached(state, chunks)  # not awaited: the hot path of load tests
+    if gen is None:
+        gen = await parse_body(state, chunks, parse_generate_request, state.config.strict)
     model = _model_id(route)
     shaper = GeminiShaper(model, state.response_id())
     framing = None
@@ -143,9 +123,9 @@ async def generate(state: MockState, request: web.Request, route: Route) -> web.
 async def count_tokens(state: MockState, request: web.Request, route: Route) -> web.StreamResponse:
     """``:countTokens`` with ``{contents}`` or ``{generateContentRequest}``."""
     api_key(state, request)
-    body = await read_json(request, state.config.max_body_bytes)
+    chunks = await read_body(request, state.config.max_body_bytes, state.config.body_timeout_s)
     _check_model(state, route, "countTokens")
-    total = count_request_tokens(body, state.config.strict)
+    total = await parse_body(state, chunks, count_request_tokens, state.config.strict)
     details = [{"modality": "TEXT", "tokenCount": total}]
     return json_response({"totalTokens": total, "promptTokensDetails": details})
 
@@ -153,16 +133,19 @@ async def count_tokens(state: MockState, request: web.Request, route: Route) -> 
 async def embed(state: MockState, request: web.Request, route: Route) -> web.StreamResponse:
     """``:embedContent`` and ``:batchEmbedContents``: a deterministic unit vector per text."""
     api_key(state, request)
-    body = await read_json(request, state.config.max_body_bytes)
+    chunks = await read_body(request, state.config.max_body_bytes, state.config.body_timeout_s)
     _check_model(state, route, "embedContent")
     batch = route.name == "batchEmbedContents"
     assert route.model is not None
     default = state.catalogue.embedding_dimensions(route.model, DEFAULT_EMBED_DIMENSIONS)
-    vectors = [
-        {"values": list(content.embedding(text, _dimensions(dims, default), state.config.seed))}
-        for text, dims in embed_texts(body, state.config.strict, batch)
-    ]
-    return json_response({"embeddings": vectors} if batch else {"embedding": vectors[0]})
+    texts = await parse_body(state, chunks, embed_texts, state.config.strict, batch)
+    wanted = [(text, _dimensions(dims, default)) for text, dims in texts]
+    seed = state.config.seed
+    if sum(dims for _, dims in wanted) > OFFLOAD_EMBED_VALUES:
+        body = await state.offloader.run(embeddings_body, wanted, seed, batch)
+    else:
+        body = embeddings_body(wanted, seed, batch)
+    return web.Response(body=body, headers=_JSON_HEADERS)
 
 
 def _dimensions(requested: int | None, default: int) -> int:
@@ -196,8 +179,8 @@ async def get_model(state: MockState, request: web.Request, route: Route) -> web
 async def openai_chat(state: MockState, request: web.Request, route: Route) -> web.StreamResponse:
     """``POST v1beta/openai/chat/completions``, streamed or not."""
     key = api_key(state, request)
-    body = await read_json(request, state.config.max_body_bytes)
-    gen, model, stream = parse_chat_request(body, state.config.strict)
+    chunks = await read_body(request, state.config.max_body_bytes, state.config.body_timeout_s)
+    gen, model, stream = await parse_body(state, chunks, parse_chat_request, state.config.strict)
     if not state.catalogue.supports(model, "generateContent"):
         state.catalogue.warn_unknown(model)
         raise model_not_found(model, route.version, "generateContent")
@@ -211,14 +194,17 @@ async def openai_embeddings(
 ) -> web.StreamResponse:
     """``POST v1beta/openai/embeddings``: one deterministic unit vector per input text."""
     api_key(state, request)
-    body = await read_json(request, state.config.max_body_bytes)
-    model, texts, dims, encoding = embedding_inputs(body)
+    chunks = await read_body(request, state.config.max_body_bytes, state.config.body_timeout_s)
+    model, texts, dims, encoding = await parse_body(state, chunks, embedding_inputs)
     if not state.catalogue.supports(model, "embedContent"):
         state.catalogue.warn_unknown(model)
         raise model_not_found(model, route.version, "embedContent")
     default = state.catalogue.embedding_dimensions(model, DEFAULT_EMBED_DIMENSIONS)
     size = _dimensions(dims, default)
-    vectors = [content.embedding(text, size, state.config.seed) for text in texts]
+    if len(texts) * size > OFFLOAD_EMBED_VALUES:  # a big batch: computed off the event loop
+        vectors = await state.offloader.run(content.embeddings, texts, size, state.config.seed)
+    else:
+        vectors = content.embeddings(texts, size, state.config.seed)
     tokens = sum(content.count_tokens(text) for text in texts)
     return json_response(embedding_list(vectors, model, tokens, encoding))
 

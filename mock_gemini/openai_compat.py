@@ -12,8 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 from mock_gemini.content import count_tokens
 from mock_gemini.openai_tools import openai_tool_spec, tool_calls
-from mock_gemini.parsing import GenerateRequest
-from mock_gemini.protocol import invalid_argument, invalid_value_error, missing_field_error
+from mock_gemini.parsing import MAX_STOP_SEQUENCES, GenerateRequest, is_heavy, kept_text
+from mock_gemini.protocol import (
+    invalid_argument,
+    invalid_value_error,
+    missing_field_error,
+    too_many_error,
+)
+from mock_gemini.schema_limits import SchemaCost, check_schema
 
 if TYPE_CHECKING:
     from mock_gemini.tools import FunctionCall
@@ -52,11 +58,13 @@ def parse_chat_request(body: Any, strict: bool) -> tuple[GenerateRequest, str, b
     max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
     if max_tokens is not None and (isinstance(max_tokens, bool) or not isinstance(max_tokens, int)):
         raise invalid_value_error("max_tokens", "TYPE_INT32", max_tokens)
-    mime, schema = _response_format(body.get("response_format"))
+    mime, schema, cost = _response_format(body.get("response_format"))
     stops = body.get("stop")
     stop_list = [stops] if isinstance(stops, str) else stops if isinstance(stops, list) else []
+    if len(stop_list) > MAX_STOP_SEQUENCES:
+        raise too_many_error("stop", len(stop_list), MAX_STOP_SEQUENCES)
     gen = GenerateRequest(
-        prompt_text=text,
+        prompt_text=kept_text(text),
         prompt_tokens=prompt_tokens,
         max_output_tokens=max_tokens,
         response_mime_type=mime,
@@ -64,6 +72,7 @@ def parse_chat_request(body: Any, strict: bool) -> tuple[GenerateRequest, str, b
         seed=body.get("seed") if isinstance(body.get("seed"), int) else None,
         stop_sequences=tuple(s for s in stop_list if isinstance(s, str) and s),
         tools=tools,
+        heavy=is_heavy(cost),
     )
     return gen, model.removeprefix("models/"), bool(body.get("stream"))
 
@@ -81,17 +90,19 @@ def _message_text(message: Any, index: int) -> str:
     raise invalid_value_error(f"messages[{index}].content", "TYPE_STRING", content)
 
 
-def _response_format(value: Any) -> tuple[str | None, str | None]:
+def _response_format(value: Any) -> tuple[str | None, str | None, SchemaCost]:
+    none = SchemaCost(0, 0)
     if not isinstance(value, dict):
-        return None, None
+        return None, None, none
     kind = value.get("type")
     if kind == "json_schema":
         spec = value.get("json_schema")
         schema = spec.get("schema") if isinstance(spec, dict) else None
-        return "application/json", json.dumps(schema, sort_keys=True) if schema else None
+        cost = check_schema(schema, "response_format.json_schema.schema")
+        return "application/json", json.dumps(schema, sort_keys=True) if schema else None, cost
     if kind == "json_object":
-        return "application/json", None
-    return None, None
+        return "application/json", None, none
+    return None, None, none
 
 
 class OpenAIShaper:

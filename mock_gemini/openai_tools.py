@@ -17,7 +17,12 @@ import json
 import struct
 from typing import Any
 
-from mock_gemini.protocol import invalid_value_error, missing_field_error
+from mock_gemini.protocol import (
+    invalid_argument,
+    invalid_value_error,
+    missing_field_error,
+    too_many_error,
+)
 from mock_gemini.tools import FunctionCall, FunctionDecl, ToolSpec
 
 _CHOICES = {"auto": "AUTO", "required": "ANY", "any": "ANY", "none": "NONE"}
@@ -94,6 +99,10 @@ def tool_calls(calls: tuple[FunctionCall, ...], id_prefix: str) -> list[dict[str
 # ---- embeddings -----------------------------------------------------------------------------
 
 
+MAX_EMBED_INPUTS = 2048
+MAX_EMBED_DIMENSIONS = 3072  # the largest output_dimensionality Gemini embeddings offer
+
+
 def embedding_inputs(body: Any) -> tuple[str, list[str], int | None, str]:
     """(model, input texts, dimensions, encoding_format) of a ``POST .../embeddings`` body."""
     if not isinstance(body, dict):
@@ -105,9 +114,13 @@ def embedding_inputs(body: Any) -> tuple[str, list[str], int | None, str]:
     texts = [raw] if isinstance(raw, str) else raw
     if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
         raise invalid_value_error("input", "TYPE_STRING or list of strings", raw)
+    if len(texts) > MAX_EMBED_INPUTS:  # OpenAI's own limit on one request's inputs
+        raise too_many_error("input", len(texts), MAX_EMBED_INPUTS)
     dims = body.get("dimensions")
     if dims is not None and (isinstance(dims, bool) or not isinstance(dims, int) or dims < 1):
         raise invalid_value_error("dimensions", "TYPE_INT32", dims)
+    if dims is not None and dims > MAX_EMBED_DIMENSIONS:
+        raise invalid_argument(f"dimensions must be at most {MAX_EMBED_DIMENSIONS}.", "dimensions")
     encoding = body.get("encoding_format") or "float"
     return model.removeprefix("models/"), texts, dims, str(encoding)
 

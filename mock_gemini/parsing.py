@@ -10,6 +10,7 @@ User-named keys (schema property names, function arguments) are left alone::
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -19,8 +20,10 @@ from mock_gemini.enums import enum_names
 from mock_gemini.protocol import (
     invalid_value_error,
     missing_field_error,
+    too_many_error,
     unknown_field_error,
 )
+from mock_gemini.schema_limits import SchemaCost, check_schema
 from mock_gemini.tools import ToolSpec, tool_spec
 
 FREE = "free"  # a value the mock keeps as sent (user-named keys inside)
@@ -118,6 +121,11 @@ _MESSAGES: dict[str, dict[str, str | None]] = {
     },
     "BatchEmbedContentsRequest": {"requests": "EmbedContentRequest"},
 }
+# An answer bigger than this takes more than a few ms to compose: it is done in a worker.
+HEAVY_SCHEMA = SchemaCost(values=256, chars=64 * 1024)
+KEPT_TEXT_CHARS = 64 * 1024  # of a longer prompt or text, this much and a digest are kept
+MAX_STOP_SEQUENCES = 5  # as the real API: more is a 400
+MAX_BATCH_REQUESTS = 100  # batchEmbedContents, as the real API: more is a 400
 _SCHEMA_NAMED_MAPS = frozenset({"properties", "$defs", "definitions", "defs"})
 _camel_cache: dict[str, str] = {}
 
@@ -204,6 +212,24 @@ class GenerateRequest:
     thinking_budget: int | None = None
     stop_sequences: tuple[str, ...] = ()
     tools: ToolSpec | None = None  # function declarations, mode and conversation state
+    heavy: bool = False  # composing the answer would block for more than a few ms
+
+
+def is_heavy(cost: SchemaCost) -> bool:
+    """Whether an answer to a schema of this cost should be composed off the event loop."""
+    return cost.values > HEAVY_SCHEMA.values or cost.chars > HEAVY_SCHEMA.chars
+
+
+def kept_text(text: str) -> str:
+    """``text``, or of a longer one its first KEPT_TEXT_CHARS and a digest of the whole.
+
+    Answers and embeddings read this, so a 20 MiB prompt is never copied or cached whole,
+    and two long prompts differing anywhere still get different answers.
+    """
+    if len(text) <= KEPT_TEXT_CHARS:
+        return text
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    return f"{text[:KEPT_TEXT_CHARS]}\n[{len(text)} characters, blake2b {digest}]"
 
 
 def parse_generate_request(body: Any, strict: bool) -> GenerateRequest:
@@ -216,16 +242,18 @@ def parse_generate_request(body: Any, strict: bool) -> GenerateRequest:
     config = data.get("generationConfig") or {}
     if not isinstance(config, dict):
         raise invalid_value_error("generation_config", "TYPE_MESSAGE", config)
+    schema_json, cost = _schema_json(config)
     return GenerateRequest(
-        prompt_text=text,
+        prompt_text=kept_text(text),
         prompt_tokens=tokens,
         max_output_tokens=_opt_int(config, "maxOutputTokens", "generation_config"),
         response_mime_type=_opt_str(config, "responseMimeType"),
-        schema_json=_schema_json(config),
+        schema_json=schema_json,
         seed=_opt_int(config, "seed", "generation_config"),
         thinking_budget=_thinking_budget(config),
         stop_sequences=_stop_sequences(config),
         tools=tool_spec(data) if data.get("tools") else None,
+        heavy=is_heavy(cost),
     )
 
 
@@ -262,7 +290,7 @@ def _opt_int(config: dict[str, Any], key: str, at: str) -> int | None:
         raise invalid_value_error(f"{at}.{_snake(key)}", "TYPE_INT32", value)
     try:
         return int(float(value))
-    except ValueError:
+    except (ValueError, OverflowError):  # not a number, or 1e400 (infinite)
         raise invalid_value_error(f"{at}.{_snake(key)}", "TYPE_INT32", value) from None
 
 
@@ -271,11 +299,13 @@ def _opt_str(config: dict[str, Any], key: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _schema_json(config: dict[str, Any]) -> str | None:
-    schema = config.get("responseSchema") or config.get("responseJsonSchema")
+def _schema_json(config: dict[str, Any]) -> tuple[str | None, SchemaCost]:
+    key = "responseSchema" if config.get("responseSchema") else "responseJsonSchema"
+    schema = config.get(key)
     if schema is None:
-        return None
-    return json.dumps(schema, sort_keys=True)
+        return None, SchemaCost(0, 0)
+    cost = check_schema(schema, f"generation_config.{_snake(key)}")
+    return json.dumps(schema, sort_keys=True), cost
 
 
 def _thinking_budget(config: dict[str, Any]) -> int | None:
@@ -289,6 +319,8 @@ def _stop_sequences(config: dict[str, Any]) -> tuple[str, ...]:
     stops = config.get("stopSequences")
     if not isinstance(stops, list):
         return ()
+    if len(stops) > MAX_STOP_SEQUENCES:
+        raise too_many_error("generation_config.stop_sequences", len(stops), MAX_STOP_SEQUENCES)
     return tuple(stop for stop in stops if isinstance(stop, str) and stop)
 
 
@@ -306,6 +338,9 @@ def count_request_tokens(body: Any, strict: bool) -> int:
 def embed_texts(body: Any, strict: bool, batch: bool) -> list[tuple[str, int | None]]:
     """(text, outputDimensionality) per embedding request, single or batch."""
     if batch:
+        listed = body.get("requests") if isinstance(body, dict) else None
+        if isinstance(listed, list) and len(listed) > MAX_BATCH_REQUESTS:  # before any work
+            raise too_many_error("requests", len(listed), MAX_BATCH_REQUESTS)
         data = normalise("BatchEmbedContentsRequest", body, strict)
         requests = data.get("requests")
         if not requests or not isinstance(requests, list):
@@ -318,5 +353,5 @@ def embed_texts(body: Any, strict: bool, batch: bool) -> list[tuple[str, int | N
         if not isinstance(content, dict):
             raise missing_field_error("EmbedContentRequest", f"requests[{index}].content")
         text = contents_text_and_tokens({"contents": [content]})[0]
-        out.append((text, _opt_int(request, "outputDimensionality", "requests")))
+        out.append((kept_text(text), _opt_int(request, "outputDimensionality", "requests")))
     return out

@@ -72,6 +72,10 @@ class ApiError(Exception):
         self.message = message
         self.details = details
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Errors raised in the parsing worker process cross back to the server pickled.
+        return (ApiError, (self.code, self.status, self.message, self.details))
+
     def body(self) -> dict[str, Any]:
         """The ``{"error": {...}}`` object of gemini-api.md §5."""
         error: dict[str, Any] = {"code": self.code, "message": self.message, "status": self.status}
@@ -176,6 +180,43 @@ def body_too_large_error(limit_bytes: int) -> ApiError:
     return ApiError(
         400, "INVALID_ARGUMENT", f"Request payload size exceeds the limit: {limit_bytes} bytes."
     )
+
+
+TOO_MANY_STATES = (
+    "The specified schema produces a constraint that has too many states for serving.  "
+    "Typical causes of this error are schemas with lots of text (for example, very long "
+    "property or enum names), schemas with long array length limits (especially when nested), "
+    "or schemas using complex value matchers (for example, integers or numbers with "
+    "minimum/maximum bounds or strings with complex formats like date-time)"
+)
+
+
+def too_many_states_error(field: str, detail: str) -> ApiError:
+    """400 for a response schema whose answer would be too big; ``field`` is its snake path."""
+    return invalid_argument(f"{TOO_MANY_STATES}. {field}: {detail}", field)
+
+
+def nesting_too_deep_error(limit: int) -> ApiError:
+    """400 for a JSON body nested deeper than ``limit`` (the protobuf parser's limit)."""
+    return malformed_json_error(f"Message too deep. Max recursion depth is {limit}.")
+
+
+def too_many_error(field: str, count: int, limit: int) -> ApiError:
+    """400 for a repeated field with more than ``limit`` entries (batches, stop sequences)."""
+    message = f"* {field}: at most {limit} entries are allowed, got {count}.\n"
+    return invalid_argument(message, field)
+
+
+def body_timeout_error(timeout_s: float) -> ApiError:
+    """408 for a request body that did not arrive whole within ``timeout_s`` seconds."""
+    return ApiError(
+        408, "DEADLINE_EXCEEDED", f"The request body did not arrive within {timeout_s:g} s."
+    )
+
+
+def bad_http_error(detail: str) -> ApiError:
+    """400 for bytes that are not a well-formed HTTP/1.1 request (from the wire parser)."""
+    return invalid_argument(f"Malformed HTTP request: {detail}")
 
 
 def format_duration(seconds: float) -> str:
@@ -317,12 +358,14 @@ class GeminiShaper:
         self, text: str | None, finish: str | None, prompt: int, candidates: int, thoughts: int
     ) -> bytes:
         """The non-streamed answer as JSON bytes (cached apart from the responseId)."""
-        head, tail = _body_around_id(self.model_version, text, finish, prompt, candidates, thoughts)
+        # Only short answers are cached: an answer to a big schema may be a megabyte.
+        short = len(text or "") <= CACHED_ANSWER_CHARS
+        around = _body_around_id if short else _fresh_body_around_id
+        head, tail = around(self.model_version, text, finish, prompt, candidates, thoughts)
         return head + self.response_id.encode() + tail
 
 
-@functools.lru_cache(maxsize=1024)
-def _body_around_id(
+def _fresh_body_around_id(
     model_version: str, text: str | None, finish: str | None, prompt: int, candidates: int,
     thoughts: int,
 ) -> tuple[bytes, bytes]:  # fmt: skip
@@ -331,3 +374,7 @@ def _body_around_id(
     obj = GeminiShaper(model_version, marker).chunk(text, finish, prompt, candidates, thoughts)
     head, _, tail = json.dumps(obj).partition(json.dumps(marker)[1:-1])
     return head.encode(), tail.encode()
+
+
+CACHED_ANSWER_CHARS = 64 * 1024
+_body_around_id = functools.lru_cache(maxsize=1024)(_fresh_body_around_id)

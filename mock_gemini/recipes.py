@@ -39,6 +39,7 @@ _TEMPLATE_RE = re.compile(
     re.IGNORECASE,
 )
 _TEMPLATE_LINE_RE = re.compile(r"^.*(?:\b(?:list|array)\s+of\b|\bstrings?\b).*$", re.I | re.M)
+LISTED_CHARS = 2_000  # of the text after "Ingredients:", this much is read
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,8 @@ def find_ingredients(prompt: str) -> list[str]:
     best: list[str] = []
     best_score = -1
     for match in _INGREDIENTS_RE.finditer(prompt):
-        listed = match.group(1).split(". ")[0].strip(" .")
+        # Only MAX_INGREDIENTS are used: a megabyte-long list is not split whole.
+        listed = match.group(1)[:LISTED_CHARS].split(". ")[0].strip(" .")
         if _TEMPLATE_RE.search(listed):
             continue
         found = [item for item in (_clean(i) for i in _SPLIT_RE.split(listed)) if item]

@@ -21,6 +21,10 @@ MAX_DEPTH = 12
 MAX_ITEMS = 100
 MAX_STRING = 10_000
 DEFAULT_ITEMS = 2
+# Generated sizes are clamped here too; schema_limits.check_schema refuses larger requests
+# (400) before generation, so these only matter to direct callers of schema_value.
+MAX_SCHEMA_ITEMS = 1_000  # largest minItems honoured
+MAX_SCHEMA_LENGTH = 10_000  # largest minLength honoured (characters)
 _INT_HINTS: dict[str, Callable[[Recipe], int]] = {
     "prep": lambda r: r.prep_time_minutes,
     "cook": lambda r: r.cook_time_minutes,
@@ -76,9 +80,9 @@ class _Filler:
         for key in ("anyOf", "oneOf", "allOf"):
             options = schema.get(key)
             if isinstance(options, list) and options:
-                non_null = [o for o in options if _type_of(self.resolve(o)) != "null"]
+                non_null = [o for o in options if type_of(self.resolve(o)) != "null"]
                 return self.value((non_null or options)[0], name, recipe, depth + 1)
-        kind = _type_of(schema)
+        kind = type_of(schema)
         if kind == "object":
             return self.object(schema, depth)
         if kind == "array":
@@ -86,13 +90,7 @@ class _Filler:
         return _scalar(kind, schema, name, recipe, self.rng)
 
     def resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
-        ref = schema.get("$ref")
-        if not isinstance(ref, str) or not ref.startswith("#/"):
-            return schema
-        node: Any = self.root
-        for part in ref[2:].split("/"):
-            node = node.get(part) if isinstance(node, dict) else None
-        return node if isinstance(node, dict) else {}
+        return resolve_ref(self.root, schema)
 
     def object(self, schema: dict[str, Any], depth: int) -> dict[str, Any]:
         recipe = self.next_recipe()
@@ -105,13 +103,15 @@ class _Filler:
         return {n: self.value(properties[n], n, recipe, depth + 1) for n in names}
 
     def array(self, schema: dict[str, Any], name: str, recipe: Recipe, depth: int) -> list[Any]:
-        items = self.resolve(schema.get("items") or {})
-        low, high = _bounds(schema, "minItems", "maxItems", MAX_ITEMS)
+        items = schema.get("items")
+        items = self.resolve(items) if isinstance(items, dict) else {}
+        low, high = bounds(schema, "minItems", "maxItems")
+        low = min(low, MAX_SCHEMA_ITEMS)
         hinted = _hint(_LIST_HINTS, name)
-        if hinted is not None and _type_of(items) == "string" and "enum" not in items:
+        if hinted is not None and type_of(items) == "string" and "enum" not in items:
             values = list(hinted(recipe))
             return _fit(values, low, high)
-        count = len(self.recipes) if _type_of(items) == "object" else DEFAULT_ITEMS
+        count = len(self.recipes) if type_of(items) == "object" else DEFAULT_ITEMS
         count = max(low, min(count, high)) if high is not None else max(low, count)
         singular = name[:-1] if name.endswith("s") else name
         return [self.value(items, singular, recipe, depth + 1) for _ in range(count)]
@@ -123,7 +123,24 @@ def schema_value(schema: dict[str, Any], recipes: list[Recipe], rng: random.Rand
     return filler.value(schema, "", recipes[0], 0)
 
 
-def _type_of(schema: dict[str, Any]) -> str:
+def resolve_ref(root: dict[str, Any], schema: Any) -> dict[str, Any]:
+    """The schema a local ``$ref`` ("#/$defs/Recipe") points at; ``schema`` when it has none.
+
+    Anything that is not a schema object resolves to ``{}`` (a string value).
+    """
+    if not isinstance(schema, dict):
+        return {}
+    ref = schema.get("$ref")
+    if not isinstance(ref, str) or not ref.startswith("#/"):
+        return schema
+    node: Any = root
+    for part in ref[2:].split("/"):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node if isinstance(node, dict) else {}
+
+
+def type_of(schema: dict[str, Any]) -> str:
+    """The lower-case JSON type a schema node describes ("object", "array", "string"...)."""
     kind = schema.get("type")
     if isinstance(kind, list):
         kind = next((k for k in kind if str(k).lower() != "null"), "null")
@@ -141,13 +158,11 @@ def _hint(table: dict[str, Callable[[Recipe], Any]], name: str) -> Callable[[Rec
     return next((fn for key, fn in table.items() if key in lowered), None)
 
 
-def _bounds(
-    schema: dict[str, Any], low_key: str, high_key: str, cap: int
-) -> tuple[int, int | None]:
+def bounds(schema: dict[str, Any], low_key: str, high_key: str) -> tuple[int, int | None]:
+    """(low, high) of a pair of integer keywords such as minItems/maxItems; 0 and None unset."""
     low, high = schema.get(low_key), schema.get(high_key)
-    low_n = int(low) if isinstance(low, int | float | str) and str(low).isdigit() else 0
-    low_n = min(low_n, cap)  # a schema (or a prompt) asking for 10**8 items gets ``cap``
-    high_n = int(high) if isinstance(high, int | float | str) and str(high).isdigit() else None
+    low_n = int(low) if isinstance(low, int | float | str) and str(low).isdecimal() else 0
+    high_n = int(high) if isinstance(high, int | float | str) and str(high).isdecimal() else None
     return low_n, high_n
 
 
@@ -172,8 +187,8 @@ def _scalar(
     if schema.get("format") in ("date-time", "date"):
         return "2025-01-01T12:00:00Z" if schema["format"] == "date-time" else "2025-01-01"
     text = text_fn(recipe) if text_fn else f"{name or 'value'} for {recipe.title}"
-    low, high = _bounds(schema, "minLength", "maxLength", MAX_STRING)
-    return (text[:high] if high is not None else text).ljust(low, ".")
+    low, high = bounds(schema, "minLength", "maxLength")
+    return (text[:high] if high is not None else text).ljust(min(low, MAX_SCHEMA_LENGTH), ".")
 
 
 def _number(

@@ -17,6 +17,7 @@ from mock_gemini.catalogue import Catalogue
 from mock_gemini.config import MockConfig
 from mock_gemini.faults import FaultPicker
 from mock_gemini.latency import GenerationPlan
+from mock_gemini.offload import Offloader
 from mock_gemini.parsing import GenerateRequest
 from mock_gemini.quotas import QuotaTracker
 from mock_gemini.schedule import ScheduleState, schedule_at
@@ -26,7 +27,7 @@ _NO_SCHEDULE = ScheduleState(outage_status=None, slow_factor=1.0)
 
 
 class MockState:
-    """Config, fault picker, quota tracker, capacity limiter, catalogue and stats."""
+    """Config, fault picker, quota tracker, capacity limiter, catalogue, stats and workers."""
 
     def __init__(self, config: MockConfig, clock: Callable[[], float]) -> None:
         self.clock = clock
@@ -36,6 +37,7 @@ class MockState:
         self._id_prefix = os.urandom(4).hex()
         # (strict, raw body) -> parsed request; handlers.parse_cached bounds it.
         self.parsed: dict[tuple[bool, bytes], GenerateRequest] = {}
+        self.offloader = Offloader()  # worker processes for big bodies, started on first use
         self.apply(config)
 
     def apply(self, config: MockConfig) -> None:

@@ -141,4 +141,5 @@ def _text(entry: dict[str, Any], base: Path, where: str) -> str:
     try:
         return read_text(base / name)  # a regular UTF-8 file of at most 1 MiB
     except MockConfigError as exc:
-        raise MockConfigError(f"{where}: file {name!r}: {exc}") from None
+        reason = str(exc).rsplit(": ", 1)[-1]
+        raise MockConfigError(f"{where}: cannot read file {name!r}: {reason}") from None

@@ -15,16 +15,13 @@ from harness.run.design import run_mode
 from harness.run.plan import CompareSpec
 from harness.run.targets import TargetSpec, api_key_from_env, open_target
 
-FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "gemini"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "gemini"
 KEY = "fake-real-target-key-000000000000000"
 URL = f"{GEMINI_BASE_URL}/v1beta/models/gemini-2.5-flash:generateContent"
 
 
 def _fixture(name: str) -> str:
-    path = FIXTURES / name
-    if not path.exists():
-        pytest.skip("shared fixtures not available")
-    return path.read_text()
+    return (FIXTURES / name).read_text()  # a missing fixture fails the test
 
 
 def _run_async(users: int) -> list:  # type: ignore[type-arg]

@@ -17,7 +17,7 @@ import pytest
 from mock_gemini.app import RunningServer, start_server
 from mock_gemini.config import MockConfig
 
-FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "gemini"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "gemini"
 StartMock = Callable[..., Awaitable[RunningServer]]
 
 
@@ -33,11 +33,8 @@ class GeminiHelpers:
 
     @staticmethod
     def fixture_json(name: str) -> Any:
-        """A file of ../shared/fixtures/gemini, or skip when the directory is absent."""
-        path = FIXTURES / name
-        if not path.exists():
-            pytest.skip(f"shared fixture {name} not available")
-        return json.loads(path.read_text())
+        """The decoded JSON of a file in tests/fixtures/gemini (missing: the test fails)."""
+        return json.loads((FIXTURES / name).read_text())
 
     @staticmethod
     def sse_events(raw: bytes) -> list[dict[str, Any]]:
