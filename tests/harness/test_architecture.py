@@ -91,7 +91,18 @@ HEAVY = ("aiohttp", "numpy", "matplotlib", "requests", "google.genai", "fastapi"
 
 @pytest.mark.parametrize(
     "command",
-    ["compare", "run", "sweep", "report", "regress", "serve", "calibrate", "bench-self", None],
+    [
+        "compare",
+        "run",
+        "sweep",
+        "load",
+        "report",
+        "regress",
+        "serve",
+        "calibrate",
+        "bench-self",
+        None,
+    ],
 )
 def test_help_imports_nothing_heavy(command: str | None) -> None:
     """``--help`` of any sub-command parses without the libraries a run needs."""
