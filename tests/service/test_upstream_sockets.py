@@ -81,6 +81,7 @@ def test_threaded_upstream_sockets_stay_bounded_over_bursts(faulty_mock: Embedde
     args = ["--mode", "threaded", "--workers", str(WORKERS), "--upstream", faulty_mock.url]
     # No breaker (it would open at these fault rates) and no retries: every request reaches
     # the mock, and a fault is a 502.
+    args += ["--resilience", "none"]
     counts: list[int] = []
     with ServiceProcess(args) as service:
         assert service._proc is not None
