@@ -14,8 +14,10 @@ Every mode has ``start()``/``close()`` (awaited by the app's lifespan) and
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 
 import aiohttp
 import anyio.to_thread
@@ -33,15 +35,24 @@ def _options(settings: ServiceSettings) -> GeneratorOptions:
     return GeneratorOptions(settings.limit, settings.max_output_tokens, settings.secondary)
 
 
-def generate_sync(core: ServiceCore, caller: SyncCaller, req: RecipeRequest) -> Generation:
-    """One generation through a ``requests`` session, in the calling thread."""
+def generate_sync(
+    core: ServiceCore,
+    caller: SyncCaller,
+    req: RecipeRequest,
+    slot: AbstractContextManager[object] | None = None,
+) -> Generation:
+    """One generation through a ``requests`` session, in the calling thread.
+
+    ``slot`` (e.g. a semaphore) is held around the call; the latency includes its wait.
+    """
     planned = core.plan(req)
     started_s = core.clock()
-    core.enter()
-    try:
-        result = caller.call(planned, core.ctx)
-    except Exception as exc:  # a bug still ends as one failed generation
-        return core.broken(planned, exc, started_s)
+    with slot or contextlib.nullcontext():
+        core.enter()
+        try:
+            result = caller.call(planned, core.ctx)
+        except Exception as exc:  # a bug still ends as one failed generation
+            return core.broken(planned, exc, started_s)
     return core.finish(planned, result, started_s)
 
 
@@ -112,11 +123,13 @@ class AsyncMode:
 class ThreadedMode:
     """Sync endpoints on ``workers`` threads; a batch fan-out runs on a pool of its own.
 
-    Each thread has its own ``requests.Session`` (its own cookies and state), but every
-    session sends through one shared adapter whose pool keeps at most ``workers`` idle
-    upstream connections. Starlette's threads come and go (anyio ends a worker idle for
-    10 s); a session of its own per thread, with its own pool, left one idle socket behind
-    for every thread that ended: 157 → 255 → 353 sockets over three bursts.
+    At most ``workers`` generations call upstream at once (a semaphore: the endpoint
+    threads and the batch pool together, so ``limit`` holds for batches too). Each thread
+    has its own ``requests.Session`` (its own cookies and state), but every session sends
+    through one shared adapter whose pool keeps at most ``workers`` connections: upstream
+    sockets never exceed ``workers``. Starlette's threads come and go (anyio ends a worker
+    idle for 10 s); a session of its own per thread, with its own pool, left one idle
+    socket behind for every thread that ended: 157 → 255 → 353 sockets over three bursts.
     """
 
     concurrent_batch = True
@@ -126,6 +139,7 @@ class ThreadedMode:
         self._local = threading.local()
         self._adapter: requests.adapters.HTTPAdapter | None = None
         self._pool: ThreadPoolExecutor | None = None
+        self._slots = threading.BoundedSemaphore(core.settings.workers)
 
     async def start(self) -> None:
         workers = self.core.settings.workers
@@ -151,7 +165,7 @@ class ThreadedMode:
         return caller
 
     def generate(self, req: RecipeRequest) -> Generation:
-        return generate_sync(self.core, self._caller(), req)
+        return generate_sync(self.core, self._caller(), req, self._slots)
 
     def generate_batch(self, reqs: list[RecipeRequest]) -> list[Generation]:
         """Each item on the batch pool; one item's exception becomes that item's failure."""

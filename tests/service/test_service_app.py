@@ -237,3 +237,16 @@ async def test_limits_cap_generations_in_flight(
     else:  # a loaded machine may not have all 50 posts out within the mock's 0.3 s
         assert 40 < stats["peak_in_flight"] <= expected_peak  # past anyio's 40 threads
     assert stats["limit"] == next(iter(limit.values()))
+
+
+async def test_threaded_batches_share_the_workers_limit(slow_mock_url: str) -> None:
+    """Endpoint threads and the batch pool together never have more than ``workers`` out."""
+    with serving(_settings(slow_mock_url, "threaded", workers=3)) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as c:
+            singles = [c.post("/recipes/generate", json=BODY) for _ in range(3)]
+            batches = [c.post("/recipes/generate-batch", json=[BODY] * 5) for _ in range(2)]
+            answers = await asyncio.gather(*batches, *singles)
+            stats = (await c.get("/stats")).json()
+    assert [a.status_code for a in answers] == [200] * 5
+    assert stats["outcomes"]["ok"] == 13
+    assert stats["peak_in_flight"] == 3 == stats["limit"]
