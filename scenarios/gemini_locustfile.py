@@ -1,6 +1,6 @@
 """Locust users that speak Gemini directly: streamed recipes, time to first token, tokens.
 
-    locust -f scenarios/gemini_locustfile.py --web-host 127.0.0.1            # embedded mock
+    locust -f scenarios/gemini_locustfile.py          # embedded mock; web UI on 127.0.0.1:8089
     locust -f scenarios/gemini_locustfile.py --headless -u 20 -r 20 -t 30s \\
         --host http://127.0.0.1:9000                                          # a running mock
     GEMINI_API_KEY=... locust -f scenarios/gemini_locustfile.py --headless -u 1 -r 1 -t 20s \\
@@ -42,6 +42,9 @@ from harness.recipes import RecipeRequest
 from harness.run.service_child import LocalStack, StackOptions
 from harness.run.targets import LOCAL_KEY, api_key_from_env
 
+WEB_HOST = "127.0.0.1"
+"""The web UI's default address (Locust's own default is every interface)."""
+
 log = logging.getLogger("gemini_locustfile")
 
 STREAM = "streamGenerateContent"
@@ -50,6 +53,9 @@ TTFT = "TTFT"
 
 @events.init_command_line_parser.add_listener
 def add_options(parser: Any) -> None:
+    # Locust's web UI listens on every interface unless told otherwise: here it stays on
+    # loopback; --web-host, LOCUST_WEB_HOST or a config file's web-host still override it.
+    parser.set_defaults(web_host=WEB_HOST)
     add = parser.add_argument
     add("--gemini-model", default="gemini-2.5-flash", include_in_web_ui=True, help="model id")
     add("--max-output-tokens", type=int, default=1024, include_in_web_ui=True)

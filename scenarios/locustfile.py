@@ -38,6 +38,9 @@ elif _SHAPE == "spike":
 elif _SHAPE:
     raise ValueError(f"HARNESS_SHAPE must be 'step' or 'spike', got {_SHAPE!r}")
 
+WEB_HOST = "127.0.0.1"
+"""The web UI's default address (Locust's own default is every interface)."""
+
 log = logging.getLogger("locustfile")
 
 GENERATE = "/recipes/generate"
@@ -48,6 +51,9 @@ SERVICE_MODES = ("async", "threaded", "blocking")
 
 @events.init_command_line_parser.add_listener
 def add_options(parser: Any) -> None:
+    # Locust's web UI listens on every interface unless told otherwise: here it stays on
+    # loopback; --web-host, LOCUST_WEB_HOST or a config file's web-host still override it.
+    parser.set_defaults(web_host=WEB_HOST)
     add = parser.add_argument
     add("--service-mode", choices=SERVICE_MODES, default="async", include_in_web_ui=True,
         help="mode of the service started when no --host is given")  # fmt: skip

@@ -24,7 +24,7 @@ from harness.cli.common import (
     target_spec,
 )
 from harness.errors import ConfigError
-from harness.service import MODES
+from harness.service import DEFAULT_MAX_BODY_BYTES, MODES
 
 if TYPE_CHECKING:
     from harness.gemini import Target
@@ -52,6 +52,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--log-json", action="store_true", help="log lines as JSON")
     add_target_arguments(parser)
     add_resilience_arguments(parser)
+    _add_limit_arguments(parser)
+
+
+def _add_limit_arguments(parser: argparse.ArgumentParser) -> None:
+    # "resolve": here --max-body-bytes is the service's cap, not the embedded mock's
+    # (mock_gemini's flag of that name); the mock keeps its own default (20 MiB).
+    group = parser.add_argument_group("request limits", conflict_handler="resolve")
+    group.add_argument(
+        "--max-body-bytes",
+        metavar="N",
+        type=int,
+        default=DEFAULT_MAX_BODY_BYTES,
+        dest="service_max_body_bytes",
+        help=f"largest request body in bytes; larger → 413 (default {DEFAULT_MAX_BODY_BYTES})",
+    )
 
 
 def settings_from_args(ns: argparse.Namespace, target: Target) -> ServiceSettings:
@@ -66,6 +81,7 @@ def settings_from_args(ns: argparse.Namespace, target: Target) -> ServiceSetting
         resilience=resilience_config(ns),
         max_output_tokens=ns.max_output_tokens,
         secondary=ns.secondary,
+        max_body_bytes=ns.service_max_body_bytes,
     )
 
 

@@ -14,3 +14,7 @@ from typing import Literal, get_args
 
 ServiceMode = Literal["async", "threaded", "blocking"]
 MODES: tuple[str, ...] = get_args(ServiceMode)
+
+DEFAULT_MAX_BODY_BYTES = 1 << 20
+"""1 MiB, the default cap on a request body: a batch of five of the largest valid bodies is
+about 32 KiB of JSON (``serve --max-body-bytes``)."""

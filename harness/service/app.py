@@ -19,11 +19,35 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from harness.service.core import Generation, ServiceCore, log_generation
-from harness.service.models import MAX_BATCH, GenerateBody, on_validation_error
+from harness.service.limits import BodyLimit
+from harness.service.models import (
+    BATCH_ERRORS,
+    BODY_TOO_LARGE,
+    GENERATE_ERRORS,
+    MAX_BATCH,
+    Batch,
+    BatchAnswer,
+    GenerateBody,
+    Health,
+    RecipeSet,
+    Stats,
+    on_validation_error,
+)
 from harness.service.modes import AsyncMode, BlockingMode, Mode, ThreadedMode
 from harness.service.settings import ServiceSettings
 
 Answer = dict[str, Any] | JSONResponse
+
+# The answers are built as dicts (no validation on the hot path) and declared here, for
+# the OpenAPI document, with every error status each operation can return.
+ONE: dict[str, Any] = {
+    "response_model": None,
+    "responses": {200: {"model": RecipeSet}, **GENERATE_ERRORS},
+}
+BATCH: dict[str, Any] = {
+    "response_model": None,
+    "responses": {200: {"model": BatchAnswer}, **BATCH_ERRORS},
+}
 
 
 def create_app(settings: ServiceSettings) -> FastAPI:
@@ -40,8 +64,11 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         finally:
             await mode.close()
 
-    app = FastAPI(title=f"Recipe service ({settings.mode})", lifespan=lifespan)
+    app = FastAPI(
+        title=f"Recipe service ({settings.mode})", lifespan=lifespan, responses=BODY_TOO_LARGE
+    )
     app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)
     _add_status_routes(app, core)
     if isinstance(mode, AsyncMode):
         _add_async_routes(app, core, mode)
@@ -90,22 +117,22 @@ def check_batch(bodies: list[GenerateBody]) -> None:
 
 
 def _add_status_routes(app: FastAPI, core: ServiceCore) -> None:
-    @app.get("/health")
+    @app.get("/health", response_model=None, responses={200: {"model": Health}})
     async def health() -> dict[str, Any]:
         return {"status": "ok", "mode": core.settings.mode}
 
-    @app.get("/stats")
+    @app.get("/stats", response_model=None, responses={200: {"model": Stats}})
     async def stats() -> dict[str, Any]:
         return core.snapshot()
 
 
 def _add_async_routes(app: FastAPI, core: ServiceCore, mode: AsyncMode) -> None:
-    @app.post("/recipes/generate", response_model=None)
+    @app.post("/recipes/generate", **ONE)
     async def generate(body: GenerateBody, tasks: BackgroundTasks) -> Answer:
         return answer_one(core, await mode.generate(body.to_request()), tasks)
 
-    @app.post("/recipes/generate-batch")
-    async def generate_batch(bodies: list[GenerateBody], tasks: BackgroundTasks) -> dict[str, Any]:
+    @app.post("/recipes/generate-batch", **BATCH)
+    async def generate_batch(bodies: Batch, tasks: BackgroundTasks) -> dict[str, Any]:
         check_batch(bodies)
         generations = await mode.generate_batch([body.to_request() for body in bodies])
         return answer_batch(core, generations, tasks, mode.concurrent_batch)
@@ -113,12 +140,12 @@ def _add_async_routes(app: FastAPI, core: ServiceCore, mode: AsyncMode) -> None:
 
 def _add_threaded_routes(app: FastAPI, core: ServiceCore, mode: ThreadedMode) -> None:
     # Plain ``def``: FastAPI runs these in its thread pool.
-    @app.post("/recipes/generate", response_model=None)
+    @app.post("/recipes/generate", **ONE)
     def generate(body: GenerateBody, tasks: BackgroundTasks) -> Answer:
         return answer_one(core, mode.generate(body.to_request()), tasks)
 
-    @app.post("/recipes/generate-batch")
-    def generate_batch(bodies: list[GenerateBody], tasks: BackgroundTasks) -> dict[str, Any]:
+    @app.post("/recipes/generate-batch", **BATCH)
+    def generate_batch(bodies: Batch, tasks: BackgroundTasks) -> dict[str, Any]:
         check_batch(bodies)
         generations = mode.generate_batch([body.to_request() for body in bodies])
         return answer_batch(core, generations, tasks, mode.concurrent_batch)
@@ -126,12 +153,12 @@ def _add_threaded_routes(app: FastAPI, core: ServiceCore, mode: ThreadedMode) ->
 
 def _add_blocking_routes(app: FastAPI, core: ServiceCore, mode: BlockingMode) -> None:
     # ``async def`` calling blocking code: the event loop stops while Gemini answers.
-    @app.post("/recipes/generate", response_model=None)
+    @app.post("/recipes/generate", **ONE)
     async def generate(body: GenerateBody, tasks: BackgroundTasks) -> Answer:
         return answer_one(core, mode.generate(body.to_request()), tasks)
 
-    @app.post("/recipes/generate-batch")
-    async def generate_batch(bodies: list[GenerateBody], tasks: BackgroundTasks) -> dict[str, Any]:
+    @app.post("/recipes/generate-batch", **BATCH)
+    async def generate_batch(bodies: Batch, tasks: BackgroundTasks) -> dict[str, Any]:
         check_batch(bodies)
         generations = mode.generate_batch([body.to_request() for body in bodies])
         return answer_batch(core, generations, tasks, mode.concurrent_batch)

@@ -89,6 +89,9 @@ def _serve(*args: str) -> subprocess.CompletedProcess[str]:
     [
         pytest.param(["--concurrency", "0"], "concurrency must be an integer >= 1, got 0", id="c0"),
         pytest.param(["--workers", "-1"], "workers must be an integer >= 1, got -1", id="w-1"),
+        pytest.param(
+            ["--max-body-bytes", "0"], "max_body_bytes must be an integer >= 1, got 0", id="body0"
+        ),
         pytest.param(["--port", "70000"], "--port must be within 0..65535, got 70000", id="port"),
         pytest.param(
             ["--upstream", "http://127.0.0.1:1"], "--base-url http://127.0.0.1:1", id="dead"

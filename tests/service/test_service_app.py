@@ -17,6 +17,7 @@ from harness.gemini import Target
 from harness.resilience.config import preset
 from harness.run.embedded import EmbeddedMock
 from harness.service.app import create_app
+from harness.service.models import GenerateBody
 from harness.service.server import listen, url_of
 from harness.service.settings import ServiceMode, ServiceSettings
 
@@ -91,14 +92,17 @@ def test_each_mode_answers_every_endpoint(mode: str, mock_url: str) -> None:
 
 
 BAD_BODIES = [
-    pytest.param({"ingredients": []}, "body.ingredients", id="no-ingredients"),
-    pytest.param({}, "body.ingredients", id="missing-ingredients"),
-    pytest.param({"ingredients": [f"i{n}" for n in range(31)]}, "at most 30", id="31-ingredients"),
-    pytest.param({"ingredients": ["x" * 101]}, "at most 100 characters", id="long-ingredient"),
-    pytest.param({"ingredients": ["egg"], "cuisine_type": "c" * 101}, "cuisine_type", id="cuisine"),
+    pytest.param({"ingredients": []}, ["body", "ingredients"], id="no-ingredients"),
+    pytest.param({}, ["body", "ingredients"], id="missing-ingredients"),
+    pytest.param({"ingredients": [f"i{n}" for n in range(31)]}, ["body", "ingredients"], id="31"),
+    pytest.param({"ingredients": ["x" * 101]}, ["body", "ingredients", 0], id="long-ingredient"),
+    pytest.param({"ingredients": ["\t "]}, ["body", "ingredients", 0], id="blank-ingredient"),
     pytest.param(
-        {"ingredients": ["egg"], "dietary_preferences": ["d" * 101]},
-        "dietary_preferences",
+        {"ingredients": ["egg"], "cuisine_type": "x" * 101}, ["body", "cuisine_type"], id="cuisine"
+    ),
+    pytest.param(
+        {"ingredients": ["egg"], "dietary_preferences": ["x" * 101]},
+        ["body", "dietary_preferences", 0],
         id="preference",
     ),
 ]
@@ -110,14 +114,28 @@ def async_service(mock_url: str) -> Iterator[str]:
         yield url
 
 
-@pytest.mark.parametrize(("body", "expected"), BAD_BODIES)
-def test_invalid_bodies_are_422_with_a_clear_message(
-    body: dict[str, Any], expected: str, async_service: str
+@pytest.mark.parametrize(("body", "loc"), BAD_BODIES)
+def test_invalid_bodies_are_422_naming_the_field(
+    body: dict[str, Any], loc: list[str | int], async_service: str
 ) -> None:
     resp = httpx.post(f"{async_service}/recipes/generate", json=body, timeout=10)
     assert resp.status_code == 422
-    assert expected in resp.json()["detail"]
+    detail = resp.json()["detail"]
+    assert [item["loc"] for item in detail] == [loc]
+    assert detail[0]["msg"] and detail[0]["type"]
     assert "x" * 101 not in resp.text  # the input is not echoed back
+
+
+def test_white_space_counts_in_the_length_and_is_dropped_from_the_request(
+    async_service: str,
+) -> None:
+    # The OpenAPI's maxLength is what is checked: the text as sent, white space included.
+    url = f"{async_service}/recipes/generate"
+    assert httpx.post(url, json={"ingredients": [" egg" + "g" * 96]}, timeout=10).status_code == 200
+    assert httpx.post(url, json={"ingredients": [" egg" + "g" * 97]}, timeout=10).status_code == 422
+    body = GenerateBody.model_validate({"ingredients": [" egg\t"], "cuisine_type": "\nThai "})
+    request = body.to_request()
+    assert (request.ingredients, request.cuisine_type) == (("egg",), "Thai")
 
 
 def test_thirty_ingredients_of_100_chars_are_accepted(async_service: str) -> None:
@@ -219,3 +237,16 @@ async def test_limits_cap_generations_in_flight(
     else:  # a loaded machine may not have all 50 posts out within the mock's 0.3 s
         assert 40 < stats["peak_in_flight"] <= expected_peak  # past anyio's 40 threads
     assert stats["limit"] == next(iter(limit.values()))
+
+
+async def test_threaded_batches_share_the_workers_limit(slow_mock_url: str) -> None:
+    """Endpoint threads and the batch pool together never have more than ``workers`` out."""
+    with serving(_settings(slow_mock_url, "threaded", workers=3)) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as c:
+            singles = [c.post("/recipes/generate", json=BODY) for _ in range(3)]
+            batches = [c.post("/recipes/generate-batch", json=[BODY] * 5) for _ in range(2)]
+            answers = await asyncio.gather(*batches, *singles)
+            stats = (await c.get("/stats")).json()
+    assert [a.status_code for a in answers] == [200] * 5
+    assert stats["outcomes"]["ok"] == 13
+    assert stats["peak_in_flight"] == 3 == stats["limit"]
