@@ -86,6 +86,11 @@ class Scenario:
 def load_scenario(path: Path, sets: Sequence[str] = ()) -> Scenario:
     """Read ``path``, apply each ``--set key=value`` in order, and check the result."""
     table = read_toml(path)
+    if "service" in table:
+        raise ConfigError(
+            f"{path}: a service scenario ([service] table): run it with "
+            f"`python -m harness load {path}`"
+        )
     try:
         table = apply_sets(table, sets)
     except ConfigError as exc:

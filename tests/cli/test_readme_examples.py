@@ -82,7 +82,7 @@ EXAMPLES = [
     pytest.param(argv, id=" ".join(argv)[:80])
     for argv in readme_commands("python -m harness")
     if argv
-    and argv[0] in ("compare", "run", "sweep")
+    and argv[0] in ("compare", "run", "sweep", "load")
     and not any(skip in " ".join(argv) for skip in SKIPPED)
 ]
 

@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 
+from harness.errors import ConfigError
 from harness.run.scenario import load_scenario
+from harness.run.service_spec import read_service_scenario, spec_from_table
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 SHIPPED = ("seed-claims", "baseline", "outage", "rate-limit", "heavy-tail", "capacity", "ci")
@@ -45,8 +47,15 @@ def test_every_shipped_scenario_is_here() -> None:
 
 @pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.toml")), ids=lambda p: p.stem)
 def test_each_file_loads_and_its_first_line_is_its_description(path: Path) -> None:
-    scenario = load_scenario(path)
     first_line = path.read_text(encoding="utf-8").splitlines()[0]
+    table = read_service_scenario(path) if "[service]" in path.read_text() else None
+    if table is not None:  # a service spec: `python -m harness load` reads it
+        spec_from_table(table["service"], str(path), path.parent)
+        assert first_line == f"# {table['description']}"
+        with pytest.raises(ConfigError, match="run it with `python -m harness load"):
+            load_scenario(path)
+        return
+    scenario = load_scenario(path)
     assert scenario.description and first_line == f"# {scenario.description}"
 
 
