@@ -17,6 +17,7 @@ from harness.cli.common import (
 )
 from harness.errors import ConfigError
 from harness.generators import DEFAULT_MODES, REGISTRY
+from harness.measure.slo import parse_slo
 from harness.run.defaults import CALIBRATION_MODES
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     load.add_argument("--max-output-tokens", type=int, default=2048, metavar="N",
                       help="maxOutputTokens of each request")  # fmt: skip
     add_scale_arguments(parser)
+    add_check_arguments(parser)
     add_target_arguments(parser)
     add_resilience_arguments(parser)
     add_output_arguments(parser)
@@ -94,6 +96,28 @@ def add_scale_arguments(parser: argparse.ArgumentParser) -> None:
              "cached, quick, off")  # fmt: skip
 
 
+def add_check_arguments(parser: argparse.ArgumentParser) -> None:
+    """Per-request SLOs and pass/fail thresholds on the run's figures (docs/workloads.md)."""
+    group = parser.add_argument_group("SLO and thresholds (see docs/reports.md)")
+    group.add_argument("--slo", metavar="CRITERIA",
+                       help="good requests meet every criterion, e.g. latency<=2s,ttft<=500ms; "
+                            "summaries gain slo_good and slo_goodput_rps")  # fmt: skip
+    group.add_argument("--threshold", action="append", default=[], metavar="CHECK",
+                       help="METRIC OP VALUE checked on every design, e.g. 'latency_p99<=2s', "
+                            "'ok_share>=99%%'; exit 1 when one fails (repeatable)")  # fmt: skip
+
+
+def checked_thresholds(texts: Sequence[str], where: str = "--threshold") -> tuple[str, ...]:
+    """The threshold texts, parsed once now so bad text fails before the run (exit 2)."""
+    from reports.errors import ReportInputError
+    from reports.thresholds import parse_thresholds
+
+    try:
+        return tuple(t.text for t in parse_thresholds(texts, where))
+    except ReportInputError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def open_load(ns: argparse.Namespace) -> OpenLoad | None:
     """The open-loop schedule the flags ask for; None without --rate."""
     from harness.generators.load import OpenLoad, parse_arrival
@@ -124,6 +148,7 @@ def output_options(ns: argparse.Namespace) -> OutputOptions:
         progress=not ns.no_progress,
         verbose=ns.verbose,
         log_json=ns.log_json,
+        export_csv=ns.export_csv,
     )
 
 
@@ -135,7 +160,10 @@ def plan_from_args(ns: argparse.Namespace, argv: Sequence[str], users: Sequence[
     mock = mock_config(ns) if tspec.kind == "mock" else None
     spec = compare_spec(ns, users)
     output = output_options(ns)
-    return RunPlan(ns.command, list(argv), spec, tspec, mock, output, calibration=ns.calibration)
+    return RunPlan(
+        ns.command, list(argv), spec, tspec, mock, output, calibration=ns.calibration,
+        thresholds=checked_thresholds(ns.threshold),
+    )  # fmt: skip
 
 
 def compare_spec(ns: argparse.Namespace, users: Sequence[int]) -> CompareSpec:
@@ -159,6 +187,7 @@ def compare_spec(ns: argparse.Namespace, users: Sequence[int]) -> CompareSpec:
         open_load=open_load(ns),
         raw_records=not ns.no_raw_records,
         late_threshold_s=_late_threshold_s(ns.lag_warn_ms),
+        slo=parse_slo(ns.slo) if ns.slo else None,
     )
     spec.validate()
     return spec

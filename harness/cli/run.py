@@ -38,6 +38,7 @@ def run_main(ns: argparse.Namespace, argv: list[str]) -> int:
     from harness.run.scenario import load_scenario
 
     scenario = load_scenario(Path(ns.scenario), ns.sets)
+    cli_compare.checked_thresholds(scenario.thresholds, f"{scenario.path}: thresholds.checks")
     output = cli_compare.output_options(ns)
     out = output.out or results.default_run_dir(scenario.name)
     output = OutputOptions(
@@ -47,6 +48,7 @@ def run_main(ns: argparse.Namespace, argv: list[str]) -> int:
         progress=output.progress,
         verbose=output.verbose,
         log_json=output.log_json,
+        export_csv=output.export_csv,
     )
     return run_plan(scenario.plan(argv[1:], output))
 

@@ -19,6 +19,7 @@ from harness.gemini import Target
 from harness.generators.base import Load, Workload
 from harness.logs import configure_logging, url_secrets
 from harness.measure import metrics, results
+from harness.measure.slo import slo_summary
 from harness.run.calibrate import calibration_block
 from harness.run.design import ModeRun, open_file_need, raise_open_file_limit, run_mode
 from harness.run.plan import CompareSpec, RunPlan, concurrency_cap
@@ -74,6 +75,8 @@ def execute(plan: RunPlan) -> dict[str, Any]:
         "stream": spec.stream,
         "open_loop": spec.open_load.describe() if spec.open_load else None,
         "raw_records": spec.raw_records,
+        "slo": spec.slo.text if spec.slo is not None else None,
+        "thresholds": list(plan.thresholds),
     }
     data = results.new_results([plan.command, *plan.argv], config)
     data["calibration"] = calibration
@@ -137,6 +140,8 @@ def _summary(
     if spec.open_load is not None:
         summary["offered_rps"] = spec.open_load.rate_rps
         summary["achieved_rps"] = summary["throughput_rps"]
+    if spec.slo is not None:
+        summary.update(slo_summary(run.records, spec.slo, summary["makespan_s"]))
     return summary
 
 
