@@ -123,6 +123,7 @@ async def serve_generation(
     framing: Framing | None,
 ) -> web.StreamResponse:
     """Answer one generation request, or raise ApiError / ConnectionDropped."""
+    state.prompts.append(gen.prompt_text)
     schedule = state.schedule_now()
     if schedule.outage_status is not None:
         raise _status_fault(schedule.outage_status, model, state)
@@ -188,6 +189,7 @@ def _compose(state: MockState, gen: GenerateRequest, model: str, seed: int) -> A
         gen.schema_json if json_mode else None,
         gen.max_output_tokens,
         gen.stop_sequences,
+        config.fill_max_tokens,
     )
 
 

@@ -23,6 +23,7 @@ from harness.run.defaults import CALIBRATION_MODES
 if TYPE_CHECKING:
     from harness.generators.load import OpenLoad
     from harness.run.plan import CompareSpec, OutputOptions, RunPlan
+    from harness.run.workload import WorkloadSpec
 
 
 EXAMPLES = """examples:
@@ -53,6 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     load.add_argument("--max-output-tokens", type=int, default=2048, metavar="N",
                       help="maxOutputTokens of each request")  # fmt: skip
     add_scale_arguments(parser)
+    add_data_arguments(parser)
     add_check_arguments(parser)
     add_target_arguments(parser)
     add_resilience_arguments(parser)
@@ -94,6 +96,32 @@ def add_scale_arguments(parser: argparse.ArgumentParser) -> None:
     add("--calibration", choices=CALIBRATION_MODES, default="auto",
         help="the results file's calibration block: auto (cached, else a quick measure), "
              "cached, quick, off")  # fmt: skip
+
+
+def add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    """Workloads from data instead of recipe requests (docs/workloads.md)."""
+    group = parser.add_argument_group("workload from data (see docs/workloads.md)")
+    add = group.add_argument
+    add("--prompts", metavar="FILE", help="JSONL (text or contents, max_output_tokens) or CSV")
+    add("--prompt-column", default="prompt", metavar="NAME", help="CSV: the prompt's column")
+    add("--prompt-order", default="sequential", metavar="ORDER", help="sequential | random")
+    add("--prompt-seed", type=int, default=0, metavar="N", help="seed of random order and draws")
+    add("--prompt-tokens", metavar="DIST",
+        help="synthetic prompts of DIST tokens: fixed:N, uniform:A-B, normal:MEAN,SD[,MIN,MAX], "
+             "file:PATH")  # fmt: skip
+    add("--output-tokens", metavar="DIST",
+        help="maxOutputTokens per request drawn from DIST (same forms)")  # fmt: skip
+
+
+def data_workload(ns: argparse.Namespace) -> WorkloadSpec | None:
+    from harness.run.workload import workload_spec
+
+    if ns.prompt_column != "prompt" and ns.prompts is None:
+        raise ConfigError("--prompt-column: only with --prompts FILE.csv")
+    return workload_spec(
+        prompts_file=ns.prompts, column=ns.prompt_column, order=ns.prompt_order,
+        seed=ns.prompt_seed, prompt_tokens=ns.prompt_tokens, output_tokens=ns.output_tokens,
+    )  # fmt: skip
 
 
 def add_check_arguments(parser: argparse.ArgumentParser) -> None:
@@ -188,6 +216,7 @@ def compare_spec(ns: argparse.Namespace, users: Sequence[int]) -> CompareSpec:
         raw_records=not ns.no_raw_records,
         late_threshold_s=_late_threshold_s(ns.lag_warn_ms),
         slo=parse_slo(ns.slo) if ns.slo else None,
+        workload=data_workload(ns),
     )
     spec.validate()
     return spec

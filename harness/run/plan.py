@@ -30,6 +30,7 @@ from harness.run.defaults import (
     CalibrationMode,
 )
 from harness.run.targets import TargetSpec
+from harness.run.workload import WorkloadSpec
 from mock_gemini.config import MockConfig
 
 
@@ -52,6 +53,7 @@ class CompareSpec:
     raw_records: bool = True  # False: fold records into HDR histograms as they end
     late_threshold_s: float = metrics.LATE_THRESHOLD_S
     slo: Slo | None = None  # set: each summary counts the good requests (slo_good)
+    workload: WorkloadSpec | None = None  # set: prompts from data, answered as text
 
     def validate(self) -> None:
         unknown = [m for m in self.modes if m not in REGISTRY]
@@ -65,6 +67,8 @@ class CompareSpec:
         _positive("--concurrency", (self.concurrency,) if self.concurrency is not None else ())
         self._check_limits()
         self._check_slo()
+        if self.workload is not None and "sdk" in self.modes:
+            raise ConfigError("--modes sdk: sends recipe requests only; not with a data workload")
 
     def _check_slo(self) -> None:
         if self.slo is None:

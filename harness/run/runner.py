@@ -12,6 +12,7 @@ import functools
 import sys
 import urllib.request
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from harness.errors import Interrupted
@@ -67,7 +68,11 @@ def execute(plan: RunPlan) -> dict[str, Any]:
         "target": tspec.describe(url),
         "mock": mock.to_dict() if mock else None,
         "resilience": spec.resilience.to_dict(),
-        "workload": {"users": list(spec.users), "requests_per_user": spec.requests_per_user},
+        "workload": {
+            "users": list(spec.users),
+            "requests_per_user": spec.requests_per_user,
+            **({"data": spec.workload.describe()} if spec.workload else {}),
+        },
         "modes": list(spec.modes),
         "seed_limits": spec.seed_limits,
         "service_time_s": s_time,
@@ -98,10 +103,19 @@ def execute(plan: RunPlan) -> dict[str, Any]:
 
 
 def _loads(spec: CompareSpec) -> list[Load]:
-    """One open-loop schedule, or one closed-loop workload per users value."""
+    """One open-loop schedule, or one closed-loop workload per users value.
+
+    A data workload gives each load its own pool of requests, one per request it sends.
+    """
+    data = spec.workload
     if spec.open_load is not None:
-        return [spec.open_load]
-    return [Workload(users, spec.requests_per_user) for users in spec.users]
+        load = spec.open_load
+        return [replace(load, recipe_requests=data.requests(load.total)) if data else load]
+    return [
+        Workload(users, spec.requests_per_user,
+                 data.requests(users * spec.requests_per_user) if data else ())
+        for users in spec.users
+    ]  # fmt: skip
 
 
 def _largest_cap(spec: CompareSpec) -> int:
