@@ -29,6 +29,7 @@ from harness.run.defaults import CALIBRATION_MODES, DEFAULT_MOCK_LATENCY_S, Cali
 from harness.run.inputs import read_toml
 from harness.run.plan import CompareSpec, OutputOptions, RunPlan
 from harness.run.targets import TargetKind, TargetSpec
+from harness.run.workload import DATA_KEYS, workload_from_table
 from mock_gemini.config import MockConfig, MockConfigError
 
 # The keys of each table this module checks itself; [mock] and [resilience] are checked
@@ -39,6 +40,7 @@ KEYS: Mapping[str, tuple[str, ...]] = {
         *("users", "requests_per_user", "repetitions", "max_output_tokens", "lag_warn_ms"),
         *OPEN_LOOP_KEYS,
         "slo",
+        *DATA_KEYS,
     ),
     "designs": ("modes", "workers", "concurrency", "seed_limits", "secondary", "stream"),
     "target": ("kind", "base_url", "model", "api_version", "reset_upstream"),
@@ -349,6 +351,7 @@ class Checker:
             raw_records=self.boolean(sections["output"], "output", "raw_records", True),
             late_threshold_s=self.lag_warn_ms(workload.get("lag_warn_ms", 10.0)) / 1000.0,
             slo=self.slo(workload.get("slo")),
+            workload=workload_from_table(workload, self.path),
         )
         spec.validate()
         return spec

@@ -19,7 +19,7 @@ import io
 import json
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -30,6 +30,10 @@ from harness.run import limits
 
 Order = Literal["sequential", "random"]
 ORDERS: tuple[Order, ...] = ("sequential", "random")
+DATA_KEYS = (  # a scenario's [workload] keys for a data workload
+    *("prompts", "prompt_column", "prompt_order", "prompt_seed"),
+    *("prompt_tokens", "output_tokens"),
+)
 MAX_TOKENS_DRAWN = 8192
 MAX_PROMPTS = 100_000
 MAX_FILE_BYTES = 64 * 1024 * 1024  # a prompt or token file is read whole
@@ -270,3 +274,32 @@ def workload_spec(
         prompt_tokens=parse_tokens(prompt_tokens, "--prompt-tokens") if prompt_tokens else None,
         output_tokens=parse_tokens(output_tokens, "--output-tokens") if output_tokens else None,
     )
+
+
+def workload_from_table(table: Mapping[str, Any], path: Path) -> WorkloadSpec | None:
+    """A scenario's data workload; ``prompts`` and ``file:`` paths are relative to ``path``."""
+    text = {k: table[k] for k in DATA_KEYS if k in table and k != "prompt_seed"}
+    for key, value in text.items():
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{path}: workload.{key}: expected a non-empty string, got {value!r}")
+    seed = table.get("prompt_seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError(f"{path}: workload.prompt_seed: expected an integer >= 0, got {seed!r}")
+    prompts = text.get("prompts")
+    try:
+        return workload_spec(
+            prompts_file=str(path.parent / prompts) if prompts else None,
+            column=text.get("prompt_column", "prompt"),
+            order=text.get("prompt_order", "sequential"),
+            seed=seed,
+            prompt_tokens=_beside(text.get("prompt_tokens"), path),
+            output_tokens=_beside(text.get("output_tokens"), path),
+        )
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: [workload]: {exc}") from None
+
+
+def _beside(dist: str | None, path: Path) -> str | None:
+    if dist is None or not dist.startswith("file:"):
+        return dist
+    return f"file:{path.parent / dist[len('file:') :]}"
