@@ -59,6 +59,8 @@ def test_a_failing_threshold_exits_1_after_writing_with_marks(
     checks = _document(out)["thresholds"]  # written before the exit status says so
     assert [c["passed"] for c in checks] == [True, True, False, False, True, True]
     assert all(c["value"] is not None for c in checks)
+    assert main(["report", str(out)]) == 0  # the saved run shows the same checks again
+    assert capsys.readouterr().out.splitlines() == printed
 
 
 def test_passing_thresholds_exit_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
