@@ -22,7 +22,7 @@ def test_find_knee_lands_near_the_mocks_capacity(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "sweep"
-    argv = ["sweep", "--find-knee", "--duration", "1", "--arrival", "constant", *CAPPED,
+    argv = ["sweep", "--find-knee", "--duration", "2", "--arrival", "constant", *CAPPED,
             *QUICK, "--out", str(out)]  # fmt: skip
     assert main(argv) == 0
     printed = capsys.readouterr().out
