@@ -58,6 +58,7 @@ class MockConfig:
     extra_models: list[str] = field(default_factory=list)
     auto_call_rate: float = 0.0
     response_templates: str | None = None
+    fill_max_tokens: bool = False  # plain-text answers run to maxOutputTokens (MAX_TOKENS)
     templates: TemplateSet = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -109,6 +110,7 @@ class MockConfig:
             "latency": self.latency.spec(),
             "tokens_per_s": self.tokens_per_s,
             "thinking_tokens": self.thinking_tokens,
+            "fill_max_tokens": self.fill_max_tokens,
             "faults": {kind.value: p for kind, p in self.faults.items()},
             "schedule": [window.spec() for window in self.schedule],
             "rpm": self.quotas.rpm,
@@ -232,6 +234,7 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "extra_models": _strings,
     "auto_call_rate": _number,
     "response_templates": _optional_string,
+    "fill_max_tokens": _boolean,
 }
 _QUOTA_KEYS = ("rpm", "tpm", "rpd")
 
@@ -320,6 +323,9 @@ def add_mock_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup
         help="chance of a function call under mode AUTO when no rule asks for one")  # fmt: skip
     add("--response-templates", metavar="FILE.toml",
         help="answers by prompt regex and model (docs/mock-gemini.md)")  # fmt: skip
+    add("--fill-max-tokens", action="store_true", default=None,
+        help="plain-text answers run to the request's maxOutputTokens (finishReason "
+             "MAX_TOKENS), so an output-length workload is realised")  # fmt: skip
 
 
 def _dist_spec(text: str) -> str:
@@ -334,6 +340,7 @@ def _window_spec(text: str) -> str:
 _FLAG_KEYS = {
     "tokens_per_s": "tokens_per_s",
     "thinking_tokens": "thinking_tokens",
+    "fill_max_tokens": "fill_max_tokens",
     "schedule": "schedule",
     "rpm": "rpm",
     "tpm": "tpm",

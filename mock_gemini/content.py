@@ -77,6 +77,7 @@ def compose_uncached(
     schema_json: str | None = None,
     max_output_tokens: int | None = None,
     stop_sequences: tuple[str, ...] = (),
+    fill_max_tokens: bool = False,
 ) -> Answer:
     """The answer for a prompt and seed (``compose_answer`` is the cached form).
 
@@ -95,11 +96,23 @@ def compose_uncached(
         text = json.dumps([r.as_dict() for r in recipes], ensure_ascii=False)
     else:
         text = "\n\n".join(recipe_text(r) for r in recipes)
+        if fill_max_tokens and max_output_tokens:
+            text = filled(text, max_output_tokens)
     return finish_text(text, max_output_tokens, stop_sequences)
 
 
 # Cached, since load tests repeat prompts; callers keep big prompts out (CACHED_TEXT_CHARS).
 compose_answer = functools.lru_cache(maxsize=2048)(compose_uncached)
+
+
+def filled(text: str, tokens: int) -> str:
+    """``text`` repeated until it holds more than ``tokens`` tokens (then cut to them).
+
+    ``fill_max_tokens``: a plain-text answer as long as the request's maxOutputTokens, so
+    a workload's output-length distribution is what the mock generates.
+    """
+    repeats = tokens * 4 // max(len(text), 1) + 2
+    return "\n\n".join([text] * repeats)
 
 
 def finish_text(text: str, max_output_tokens: int | None, stops: tuple[str, ...]) -> Answer:

@@ -5,6 +5,7 @@ PUT  /_mock/config    {"faults": {"503": 0.2}} -> applies config.updated(changes
 GET  /_mock/stats     requests by route and status, in flight, per-second timeline
 POST /_mock/reset     clears stats and quotas, restarts the schedule clock
 GET  /_mock/metrics   Prometheus text format
+GET  /_mock/prompts   the prompt texts of the latest generation requests (up to 1,000), oldest first
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ def add_control_routes(app: web.Application) -> None:
     app.router.add_get("/_mock/stats", get_stats)
     app.router.add_post("/_mock/reset", post_reset)
     app.router.add_get("/_mock/metrics", get_metrics)
+    app.router.add_get("/_mock/prompts", get_prompts)
 
 
 def _json(obj: Any, status: int = 200) -> web.Response:
@@ -99,3 +101,8 @@ async def get_metrics(request: web.Request) -> web.Response:
     """Prometheus exposition of the counters."""
     text = request.app[STATE_KEY].stats.prometheus()
     return web.Response(body=text.encode(), headers={"Content-Type": _PROMETHEUS_TYPE})
+
+
+async def get_prompts(request: web.Request) -> web.Response:
+    """What the latest generation requests asked, oldest first (cleared by reset)."""
+    return _json({"prompts": list(request.app[STATE_KEY].prompts)})

@@ -130,6 +130,7 @@ async def serve_generation(
     framing: Framing | None,
 ) -> web.StreamResponse:
     """Answer one generation request, or raise ApiError / ConnectionDropped."""
+    state.prompts.append(gen.prompt_text)
     schedule = state.schedule_now()
     if schedule.outage_status is not None:
         raise _status_fault(schedule.outage_status, model, state)
@@ -192,7 +193,8 @@ async def _compose(state: MockState, gen: GenerateRequest, model: str, seed: int
             return finish_text(text, gen.max_output_tokens, gen.stop_sequences)
     json_mode = (gen.response_mime_type or "").startswith("application/json")
     schema = gen.schema_json if json_mode else None
-    args = (gen.prompt_text, seed, json_mode, schema, gen.max_output_tokens, gen.stop_sequences)
+    args = (gen.prompt_text, seed, json_mode, schema, gen.max_output_tokens, gen.stop_sequences,
+            config.fill_max_tokens)  # fmt: skip
     if gen.heavy:  # a big schema answer: composed in a worker, not cached
         answer: Answer = await state.offloader.run(compose_uncached, *args)
         return answer

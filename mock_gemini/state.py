@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import os
 import random
+from collections import deque
 from collections.abc import Callable
 
 from mock_gemini.capacity import CapacityLimiter
@@ -24,6 +25,7 @@ from mock_gemini.schedule import ScheduleState, schedule_at
 from mock_gemini.stats import Stats
 
 _NO_SCHEDULE = ScheduleState(outage_status=None, slow_factor=1.0)
+PROMPT_LOG_SIZE = 1000  # the latest prompts, for GET /_mock/prompts
 
 
 class MockState:
@@ -38,6 +40,7 @@ class MockState:
         # (strict, raw body) -> parsed request; handlers.parse_cached bounds it.
         self.parsed: dict[tuple[bool, bytes], GenerateRequest] = {}
         self.offloader = Offloader()  # worker processes for big bodies, started on first use
+        self.prompts: deque[str] = deque(maxlen=PROMPT_LOG_SIZE)
         self.apply(config)
 
     def apply(self, config: MockConfig) -> None:
@@ -60,6 +63,7 @@ class MockState:
         """Clear stats and quotas and restart the schedule clock (``POST /_mock/reset``)."""
         self.stats.reset()
         self.quotas.reset()
+        self.prompts.clear()
         self.schedule_start_s = self.clock()
         self.picker = FaultPicker(self.config.faults, self.config.seed)
         self.rng = random.Random(self.config.seed)

@@ -17,11 +17,13 @@ from harness.cli.common import (
 )
 from harness.errors import ConfigError
 from harness.generators import DEFAULT_MODES, REGISTRY
+from harness.measure.slo import parse_slo
 from harness.run.defaults import CALIBRATION_MODES
 
 if TYPE_CHECKING:
     from harness.generators.load import OpenLoad
     from harness.run.plan import CompareSpec, OutputOptions, RunPlan
+    from harness.run.workload import WorkloadSpec
 
 
 EXAMPLES = """examples:
@@ -52,6 +54,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     load.add_argument("--max-output-tokens", type=int, default=2048, metavar="N",
                       help="maxOutputTokens of each request")  # fmt: skip
     add_scale_arguments(parser)
+    add_data_arguments(parser)
+    add_check_arguments(parser)
     add_target_arguments(parser)
     add_resilience_arguments(parser)
     add_output_arguments(parser)
@@ -94,6 +98,54 @@ def add_scale_arguments(parser: argparse.ArgumentParser) -> None:
              "cached, quick, off")  # fmt: skip
 
 
+def add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    """Workloads from data instead of recipe requests (docs/workloads.md)."""
+    group = parser.add_argument_group("workload from data (see docs/workloads.md)")
+    add = group.add_argument
+    add("--prompts", metavar="FILE", help="JSONL (text or contents, max_output_tokens) or CSV")
+    add("--prompt-column", default="prompt", metavar="NAME", help="CSV: the prompt's column")
+    add("--prompt-order", default="sequential", metavar="ORDER", help="sequential | random")
+    add("--prompt-seed", type=int, default=0, metavar="N", help="seed of random order and draws")
+    add("--prompt-tokens", metavar="DIST",
+        help="synthetic prompts of DIST tokens: fixed:N, uniform:A-B, normal:MEAN,SD[,MIN,MAX], "
+             "file:PATH")  # fmt: skip
+    add("--output-tokens", metavar="DIST",
+        help="maxOutputTokens per request drawn from DIST (same forms)")  # fmt: skip
+
+
+def data_workload(ns: argparse.Namespace) -> WorkloadSpec | None:
+    from harness.run.workload import workload_spec
+
+    if ns.prompt_column != "prompt" and ns.prompts is None:
+        raise ConfigError("--prompt-column: only with --prompts FILE.csv")
+    return workload_spec(
+        prompts_file=ns.prompts, column=ns.prompt_column, order=ns.prompt_order,
+        seed=ns.prompt_seed, prompt_tokens=ns.prompt_tokens, output_tokens=ns.output_tokens,
+    )  # fmt: skip
+
+
+def add_check_arguments(parser: argparse.ArgumentParser) -> None:
+    """Per-request SLOs and pass/fail thresholds on the run's figures (docs/workloads.md)."""
+    group = parser.add_argument_group("SLO and thresholds (see docs/reports.md)")
+    group.add_argument("--slo", metavar="CRITERIA",
+                       help="good requests meet every criterion, e.g. latency<=2s,ttft<=500ms; "
+                            "summaries gain slo_good and slo_goodput_rps")  # fmt: skip
+    group.add_argument("--threshold", action="append", default=[], metavar="CHECK",
+                       help="METRIC OP VALUE checked on every design, e.g. 'latency_p99<=2s', "
+                            "'ok_share>=99%%'; exit 1 when one fails (repeatable)")  # fmt: skip
+
+
+def checked_thresholds(texts: Sequence[str], where: str = "--threshold") -> tuple[str, ...]:
+    """The threshold texts, parsed once now so bad text fails before the run (exit 2)."""
+    from reports.errors import ReportInputError
+    from reports.thresholds import parse_thresholds
+
+    try:
+        return tuple(t.text for t in parse_thresholds(texts, where))
+    except ReportInputError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def open_load(ns: argparse.Namespace) -> OpenLoad | None:
     """The open-loop schedule the flags ask for; None without --rate."""
     from harness.generators.load import OpenLoad, parse_arrival
@@ -124,6 +176,7 @@ def output_options(ns: argparse.Namespace) -> OutputOptions:
         progress=not ns.no_progress,
         verbose=ns.verbose,
         log_json=ns.log_json,
+        export_csv=ns.export_csv,
     )
 
 
@@ -135,7 +188,10 @@ def plan_from_args(ns: argparse.Namespace, argv: Sequence[str], users: Sequence[
     mock = mock_config(ns) if tspec.kind == "mock" else None
     spec = compare_spec(ns, users)
     output = output_options(ns)
-    return RunPlan(ns.command, list(argv), spec, tspec, mock, output, calibration=ns.calibration)
+    return RunPlan(
+        ns.command, list(argv), spec, tspec, mock, output, calibration=ns.calibration,
+        thresholds=checked_thresholds(ns.threshold),
+    )  # fmt: skip
 
 
 def compare_spec(ns: argparse.Namespace, users: Sequence[int]) -> CompareSpec:
@@ -159,6 +215,8 @@ def compare_spec(ns: argparse.Namespace, users: Sequence[int]) -> CompareSpec:
         open_load=open_load(ns),
         raw_records=not ns.no_raw_records,
         late_threshold_s=_late_threshold_s(ns.lag_warn_ms),
+        slo=parse_slo(ns.slo) if ns.slo else None,
+        workload=data_workload(ns),
     )
     spec.validate()
     return spec

@@ -50,17 +50,27 @@ def run_and_finish(
                 finish(output, stopped.document, out_dir)
         return stopped.exit_status
     finish(output, document, out_dir)
-    return 0
+    return 1 if failed_thresholds(document) else 0
+
+
+def failed_thresholds(document: dict[str, Any]) -> int:
+    """How many threshold checks the written document records as failed."""
+    return sum(1 for check in document.get("thresholds") or [] if not check.get("passed"))
 
 
 def finish(output: OutputOptions, document: dict[str, Any], out_dir: Path) -> Path:
     """Add the derived keys, write ``results.json``, print the summary, render the report."""
     from reports.console import notes, print_summary, stdout_console, summary_json
     from reports.load import parse_results
+    from reports.thresholds import document_thresholds, run_end_lines
     from reports.verdict import derived
 
     path = out_dir / results.RESULTS_NAME
-    document.update(derived(parse_results(document, path)))
+    parsed = parse_results(document, path)
+    document.update(derived(parsed))
+    checks = document_thresholds(parsed)
+    if checks:
+        document["thresholds"] = [check.to_dict() for check in checks]
     written = results.write_results(document, out_dir)
     loaded = parse_results(document, written)
     if output.json:
@@ -69,11 +79,27 @@ def finish(output: OutputOptions, document: dict[str, Any], out_dir: Path) -> Pa
             print(line, file=sys.stderr)
     else:
         print_summary(loaded, stdout_console())
+    for line in run_end_lines(loaded, checks):
+        print(line, file=sys.stderr if output.json else sys.stdout)
+    if output.export_csv:
+        export(loaded, out_dir)
     if output.report:
         report = render([written], out_dir)
         if not output.json:
             print(f"report: {report}")
     return written
+
+
+def export(loaded: Any, out_dir: Path) -> None:
+    """``--export-csv``: the CSV files beside results.json (reports.export)."""
+    from reports.export import write_exports
+
+    try:
+        write_exports(loaded, out_dir)
+    except OSError as exc:
+        raise ConfigError(
+            f"--out {out_dir}: cannot write the CSV exports: {exc.strerror}"
+        ) from None
 
 
 def render(sources: Sequence[Path], out_dir: Path) -> Path:

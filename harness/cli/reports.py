@@ -36,6 +36,7 @@ def report_main(ns: argparse.Namespace, _argv: list[str]) -> int:
     from reports.console import print_summary, stdout_console, summary_json
     from reports.errors import ReportInputError
     from reports.load import load_many
+    from reports.thresholds import document_thresholds, run_end_lines
 
     sources = [Path(s) for s in ns.sources]
     if ns.out:
@@ -52,6 +53,8 @@ def report_main(ns: argparse.Namespace, _argv: list[str]) -> int:
             print(summary_json(results))
         else:
             print_summary(results, stdout_console())
+        for line in run_end_lines(results, document_thresholds(results)):
+            print(line, file=sys.stderr if ns.json else sys.stdout)
     if ns.out:
         print(f"report: {render(sources, Path(ns.out))}")
     return 0

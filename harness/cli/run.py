@@ -38,6 +38,7 @@ def run_main(ns: argparse.Namespace, argv: list[str]) -> int:
     from harness.run.scenario import load_scenario
 
     scenario = load_scenario(Path(ns.scenario), ns.sets)
+    cli_compare.checked_thresholds(scenario.thresholds, f"{scenario.path}: thresholds.checks")
     output = cli_compare.output_options(ns)
     out = output.out or results.default_run_dir(scenario.name)
     output = OutputOptions(
@@ -47,6 +48,7 @@ def run_main(ns: argparse.Namespace, argv: list[str]) -> int:
         progress=output.progress,
         verbose=output.verbose,
         log_json=output.log_json,
+        export_csv=output.export_csv,
     )
     return run_plan(scenario.plan(argv[1:], output))
 
@@ -77,11 +79,35 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N,N,...",
         help="user counts to sweep",
     )
+    from harness.cli.rate_sweep import rates_list
+
+    group.add_argument(
+        "--rates",
+        type=rates_list,
+        metavar="R,R,...",
+        help="open loop: one run per offered rate (req/s), with --duration or --requests; "
+        "OUT/sweep.json and sweep.png show each design's knee",
+    )
+    group.add_argument(
+        "--find-knee",
+        action="store_true",
+        help="open loop: a probe at --rate (default 1000/s, 100 requests) finds what the "
+        "designs serve at most, then rates spread below it",
+    )
 
 
 def sweep_main(ns: argparse.Namespace, argv: list[str]) -> int:
+    from harness.cli import rate_sweep
+
+    if ns.rates or ns.find_knee:
+        return rate_sweep.rate_sweep_main(ns, argv)
     if len(set(ns.users)) != len(ns.users):
         raise ConfigError(f"--users: expected distinct user counts, got {ns.users}")
     from harness.cli.output import run_plan
 
-    return run_plan(cli_compare.plan_from_args(ns, argv[1:], ns.users))
+    out = rate_sweep.sweep_out(ns)
+    ns.out = str(out)
+    status = run_plan(cli_compare.plan_from_args(ns, argv[1:], ns.users))
+    if status < 128 and ns.rate is None:
+        rate_sweep.write_sweep(out, "users", [out], plot=not ns.no_report, json_out=ns.json)
+    return status

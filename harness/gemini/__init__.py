@@ -21,10 +21,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from harness.errors import ConfigError, MalformedAnswerError
 from harness.gemini.answer import GeminiAnswer, answer_from_response_obj
 from harness.gemini.errors import error_from_response, parse_retry_delay_s
+from harness.gemini.prompt import PromptRequest, prompt_payload
 from harness.gemini.stream import SseDecoder, StreamChunk, answer_from_chunks, chunk_from_event
 from harness.recipes import RECIPE_SCHEMA, RecipeRequest, build_prompt
 
@@ -91,7 +93,7 @@ class HttpRequest:
 
 def build_generate_request(
     target: Target,
-    req: RecipeRequest,
+    req: RecipeRequest | PromptRequest,
     *,
     stream: bool = False,
     max_output_tokens: int = 2048,
@@ -107,7 +109,21 @@ def build_generate_request(
     if not 0.0 <= temperature <= 2.0:
         raise ConfigError(f"temperature {temperature!r}: must be within [0, 2]")
     method = "streamGenerateContent?alt=sse" if stream else "generateContent"
-    payload = {
+    payload = (
+        prompt_payload(req, max_output_tokens, temperature)  # a data workload: plain text
+        if isinstance(req, PromptRequest)
+        else recipe_payload(req, max_output_tokens, temperature)
+    )
+    headers = {"x-goog-api-key": target.api_key, "Content-Type": "application/json"}
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    return HttpRequest("POST", target.method_url(method), headers, body)
+
+
+def recipe_payload(
+    req: RecipeRequest, max_output_tokens: int, temperature: float
+) -> dict[str, Any]:
+    """The recipe workload's body: its prompt, JSON recipes back by the schema."""
+    return {
         "contents": [{"role": "user", "parts": [{"text": build_prompt(req)}]}],
         "generationConfig": {
             "temperature": temperature,
@@ -116,9 +132,6 @@ def build_generate_request(
             "responseSchema": RECIPE_SCHEMA,
         },
     }
-    headers = {"x-goog-api-key": target.api_key, "Content-Type": "application/json"}
-    body = json.dumps(payload, separators=(",", ":")).encode()
-    return HttpRequest("POST", target.method_url(method), headers, body)
 
 
 def parse_generate_response(status: int, headers: Mapping[str, str], body: bytes) -> GeminiAnswer:

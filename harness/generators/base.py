@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from harness.gemini.prompt import PromptRequest
 from harness.generators.load import OpenLoad
 from harness.measure.record import RequestRecord
 from harness.recipes import RecipeRequest
@@ -32,7 +33,7 @@ class PlannedRequest:
     request_id: int
     user: int
     sequence: int
-    recipe_request: RecipeRequest
+    recipe_request: RecipeRequest | PromptRequest
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class Workload:
 
     users: int
     requests_per_user: int = 1
-    recipe_requests: Sequence[RecipeRequest] = ()
+    recipe_requests: Sequence[RecipeRequest | PromptRequest] = ()
 
     @property
     def total(self) -> int:

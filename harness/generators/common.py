@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from harness.errors import MalformedAnswerError
 from harness.gemini import (
     GeminiAnswer,
     HttpRequest,
@@ -27,6 +28,7 @@ from harness.gemini import (
     parse_generate_response,
 )
 from harness.gemini.answer import candidate_text, first_candidate, recipes_from_text
+from harness.gemini.prompt import PromptRequest, text_answer, text_answer_from_events
 from harness.generators.base import PlannedRequest, RequestRecord, RunContext, Workload
 from harness.generators.transport import HttpResponse, StreamedResponse
 from harness.measure.metrics import NO_TOKEN_TIMING, token_timing
@@ -44,6 +46,7 @@ class GeneratorOptions:
     max_output_tokens: int = 2048
     secondary: bool = False  # async only: try the sync client in a thread before static recipes
     stream: bool = False  # streamGenerateContent?alt=sse: records get TTFT, ITL, TPOT
+    text_answers: bool = False  # a data workload (PromptRequest): answers are text, not recipes
 
 
 _REQUEST_CACHE_SIZE = 1024
@@ -58,10 +61,10 @@ class RequestCache:
     def __init__(self, target: Target, options: GeneratorOptions):
         self._target = target
         self._options = options
-        self._built: dict[RecipeRequest, HttpRequest] = {}
-        self._last: tuple[RecipeRequest, HttpRequest] | None = None
+        self._built: dict[RecipeRequest | PromptRequest, HttpRequest] = {}
+        self._last: tuple[RecipeRequest | PromptRequest, HttpRequest] | None = None
 
-    def __call__(self, recipe_request: RecipeRequest) -> HttpRequest:
+    def __call__(self, recipe_request: RecipeRequest | PromptRequest) -> HttpRequest:
         last = self._last  # workloads reuse request objects: identity first, no hashing
         if last is not None and last[0] is recipe_request:
             return last[1]
@@ -115,6 +118,21 @@ def answered(resp: HttpResponse) -> Answered:
     if resp.status != 200:
         raise error_from_response(resp.status, resp.headers, resp.body)
     answer = parse_answer(resp.headers, resp.body)
+    return Answered(answer, resp.status, resp.first_byte_s, (), service_time_s(resp.headers))
+
+
+def answered_text(resp: HttpResponse) -> Answered:
+    """:func:`answered` for a data workload: the answer is text; MAX_TOKENS ends it normally."""
+    if resp.status != 200:
+        raise error_from_response(resp.status, resp.headers, resp.body)
+    try:
+        obj = orjson.loads(resp.body)
+    except ValueError:
+        obj = None
+    if type(obj) is not dict or "error" in obj:
+        parse_generate_response(200, resp.headers, resp.body)  # raises the mapped error
+        raise MalformedAnswerError("response body is not a JSON object", status=200)
+    answer = text_answer(obj)
     return Answered(answer, resp.status, resp.first_byte_s, (), service_time_s(resp.headers))
 
 
@@ -177,7 +195,7 @@ def _count(value: object) -> int | None:
     return int(value)
 
 
-def answered_stream(resp: StreamedResponse) -> Answered:
+def answered_stream(resp: StreamedResponse, text: bool = False) -> Answered:
     """Decode an SSE answer piece by piece; each event is stamped with its piece's time.
 
     Raises the mapped :class:`UpstreamError` for a non-200 answer or an error event.
@@ -190,7 +208,7 @@ def answered_stream(resp: StreamedResponse) -> Answered:
         _mark(marks, time_s, decoder.feed(data))
     end_s = resp.pieces[-1][0] if resp.pieces else resp.first_byte_s
     _mark(marks, end_s, decoder.flush())
-    answer = answer_from_chunks(decoder.received)
+    answer = (text_answer_from_events if text else answer_from_chunks)(decoder.received)
     service_s = service_time_s(resp.headers)
     return Answered(answer, resp.status, resp.first_byte_s, tuple(marks), service_s)
 
@@ -208,9 +226,10 @@ def cumulative_tokens(event: Mapping[str, Any], previous: int) -> int:
     return previous + (1 if chunk.text else 0)
 
 
-def static_fallback(req: RecipeRequest) -> Answered:
-    """The last level of the fallback chain: canned recipes, no network."""
-    answer = GeminiAnswer(tuple(fallback_recipes(req)), None, None, None, "FALLBACK", None)
+def static_fallback(req: RecipeRequest | PromptRequest) -> Answered:
+    """The last level of the fallback chain: canned recipes (none for a prompt), no network."""
+    recipes = () if isinstance(req, PromptRequest) else tuple(fallback_recipes(req))
+    answer = GeminiAnswer(recipes, None, None, None, "FALLBACK", None)
     return Answered(answer, None, None)
 
 

@@ -16,6 +16,7 @@ from harness.generators.common import (
     RequestCache,
     answered,
     answered_stream,
+    answered_text,
     static_fallback,
 )
 from harness.generators.pacing import drive_load_async
@@ -51,8 +52,9 @@ class AsyncCaller:
         if self.options.stream:
             attempt = functools.partial(self._streamed, req, ctx.clock)
         else:  # the hot path: the policy awaits send_async_then itself
+            then = answered_text if self.options.text_answers else answered
             attempt = functools.partial(
-                send_async_then, self.session, req, clock=ctx.clock, then=answered
+                send_async_then, self.session, req, clock=ctx.clock, then=then
             )
         fallbacks = [functools.partial(self._secondary, req, ctx)] if self.options.secondary else []
         fallbacks.append(functools.partial(self._static, planned))
@@ -60,16 +62,21 @@ class AsyncCaller:
         return await ctx.policy.call_async(attempt, fallbacks=fallbacks, self_bounded=True)
 
     async def _streamed(self, req: HttpRequest, clock: Clock, timeout_s: float) -> Answered:
-        return answered_stream(await send_async_stream(self.session, req, timeout_s, clock))
+        resp = await send_async_stream(self.session, req, timeout_s, clock)
+        return answered_stream(resp, self.options.text_answers)
 
     async def _secondary(self, req: HttpRequest, ctx: RunContext) -> Answered:
         # The seed's second level: the sync client in a worker thread, one attempt. It goes
         # to the same upstream, so it asks the same breaker and counts as an attempt.
         def attempt(timeout_s: float) -> Answered:
             with new_session() as session:
+                text = self.options.text_answers
                 if self.options.stream:
-                    return answered_stream(send_sync_stream(session, req, timeout_s, ctx.clock))
-                return answered(send_sync(session, req, timeout_s, ctx.clock))
+                    resp = send_sync_stream(session, req, timeout_s, ctx.clock)
+                    return answered_stream(resp, text)
+                return (answered_text if text else answered)(
+                    send_sync(session, req, timeout_s, ctx.clock)
+                )
 
         return await asyncio.to_thread(ctx.policy.guarded_once, attempt)
 

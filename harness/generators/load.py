@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from harness.errors import ConfigError
+from harness.gemini.prompt import PromptRequest
 from harness.recipes import RecipeRequest
 
 ArrivalKind = Literal["constant", "poisson", "gamma"]
@@ -118,7 +119,7 @@ class OpenLoad:
     duration_s: float | None = None
     max_in_flight: int | None = None
     seed: int = 0
-    recipe_requests: Sequence[RecipeRequest] = ()
+    recipe_requests: Sequence[RecipeRequest | PromptRequest] = ()
 
     def __post_init__(self) -> None:
         if not (self.rate_rps > 0 and math.isfinite(self.rate_rps)):
@@ -155,7 +156,7 @@ class OpenLoad:
         """Open loop has no users; results files show the in-flight cap (0: none)."""
         return self.max_in_flight or 0
 
-    def recipe_request(self, request_id: int) -> RecipeRequest:
+    def recipe_request(self, request_id: int) -> RecipeRequest | PromptRequest:
         pool = self.recipe_requests or (RecipeRequest.example(request_id),)
         return pool[request_id % len(pool)]
 

@@ -33,7 +33,7 @@ from harness.generators.common import (
     static_fallback,
 )
 from harness.generators.pacing import drive_load_async
-from harness.recipes import RECIPE_SCHEMA, build_prompt
+from harness.recipes import RECIPE_SCHEMA, RecipeRequest, build_prompt
 from harness.resilience.policy import CallResult
 
 
@@ -105,7 +105,10 @@ class SdkGenerator:
             response_schema=RECIPE_SCHEMA,
             http_options=types.HttpOptions(timeout=max(1, int(timeout_s * 1000))),
         )
-        prompt = build_prompt(planned.recipe_request)
+        recipe_request = planned.recipe_request
+        if not isinstance(recipe_request, RecipeRequest):  # CompareSpec.validate refuses it
+            raise TypeError("the sdk design sends recipe requests only")
+        prompt = build_prompt(recipe_request)
         if self._options.stream:
             return await self._streamed(client, prompt, config, ctx)
         try:

@@ -14,6 +14,7 @@ from harness.generators.common import (
     RequestCache,
     answered,
     answered_stream,
+    answered_text,
     run_one_sync,
     static_fallback,
 )
@@ -33,13 +34,15 @@ class SyncCaller:
         self._request = RequestCache(target, options)
 
     def call(self, planned: PlannedRequest, ctx: RunContext) -> CallResult[Answered]:
-        stream = self.options.stream
+        stream, text = self.options.stream, self.options.text_answers
         req = self._request(planned.recipe_request)
+        parse = answered_text if text else answered
 
         def attempt(timeout_s: float) -> Answered:
             if stream:
-                return answered_stream(send_sync_stream(self.session, req, timeout_s, ctx.clock))
-            return answered(send_sync(self.session, req, timeout_s, ctx.clock))
+                resp = send_sync_stream(self.session, req, timeout_s, ctx.clock)
+                return answered_stream(resp, text)
+            return parse(send_sync(self.session, req, timeout_s, ctx.clock))
 
         def fallback() -> Answered:
             return static_fallback(planned.recipe_request)

@@ -127,7 +127,10 @@ def run_mode(
     ``generator`` is a design built elsewhere (the service load's); else ``REGISTRY[mode]``.
     """
     if generator is None:
-        options = GeneratorOptions(cap, spec.max_output_tokens, spec.secondary, spec.stream)
+        text = spec.workload is not None  # a data workload's answers are text, not recipes
+        options = GeneratorOptions(
+            cap, spec.max_output_tokens, spec.secondary, spec.stream, text_answers=text
+        )
         generator = REGISTRY[mode](target, options)
     origin_s = [time.perf_counter()]
 

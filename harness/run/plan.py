@@ -20,6 +20,7 @@ from harness.errors import ConfigError
 from harness.generators import REGISTRY
 from harness.generators.load import OpenLoad
 from harness.measure import metrics
+from harness.measure.slo import Slo
 from harness.resilience.config import ResilienceConfig
 from harness.run import limits
 from harness.run.defaults import (
@@ -29,6 +30,7 @@ from harness.run.defaults import (
     CalibrationMode,
 )
 from harness.run.targets import TargetSpec
+from harness.run.workload import WorkloadSpec
 from mock_gemini.config import MockConfig
 
 
@@ -50,6 +52,8 @@ class CompareSpec:
     open_load: OpenLoad | None = None  # set: open-loop arrivals instead of closed-loop users
     raw_records: bool = True  # False: fold records into HDR histograms as they end
     late_threshold_s: float = metrics.LATE_THRESHOLD_S
+    slo: Slo | None = None  # set: each summary counts the good requests (slo_good)
+    workload: WorkloadSpec | None = None  # set: prompts from data, answered as text
 
     def validate(self) -> None:
         unknown = [m for m in self.modes if m not in REGISTRY]
@@ -62,6 +66,17 @@ class CompareSpec:
         _positive("--workers", (self.workers,) if self.workers is not None else ())
         _positive("--concurrency", (self.concurrency,) if self.concurrency is not None else ())
         self._check_limits()
+        self._check_slo()
+        if self.workload is not None and "sdk" in self.modes:
+            raise ConfigError("--modes sdk: sends recipe requests only; not with a data workload")
+
+    def _check_slo(self) -> None:
+        if self.slo is None:
+            return
+        if self.slo.needs_stream and not self.stream:
+            raise ConfigError(f"--slo {self.slo.text}: ttft, tpot and itl need --stream")
+        if not self.raw_records:
+            raise ConfigError(f"--slo {self.slo.text}: needs raw records (no --no-raw-records)")
 
     def _check_limits(self) -> None:
         """Every way of asking for work or concurrency within :mod:`harness.run.limits`."""
@@ -125,6 +140,7 @@ class OutputOptions:
     progress: bool = True
     verbose: bool = False
     log_json: bool = False
+    export_csv: bool = False
 
 
 @dataclass(frozen=True)
@@ -139,3 +155,4 @@ class RunPlan:
     output: OutputOptions
     scenario: dict[str, Any] | None = None
     calibration: CalibrationMode = "auto"  # see harness.run.calibrate.calibration_block
+    thresholds: tuple[str, ...] = ()  # checked by reports.thresholds once the run is written

@@ -12,6 +12,7 @@ import functools
 import sys
 import urllib.request
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from harness.errors import Interrupted
@@ -19,6 +20,7 @@ from harness.gemini import Target
 from harness.generators.base import Load, Workload
 from harness.logs import configure_logging, url_secrets
 from harness.measure import metrics, results
+from harness.measure.slo import slo_summary
 from harness.run.calibrate import calibration_block
 from harness.run.design import ModeRun, open_file_need, raise_open_file_limit, run_mode
 from harness.run.plan import CompareSpec, RunPlan, concurrency_cap
@@ -67,7 +69,11 @@ def execute(plan: RunPlan) -> dict[str, Any]:
         "target": tspec.describe(url),
         "mock": mock.to_dict() if mock else None,
         "resilience": spec.resilience.to_dict(),
-        "workload": {"users": list(spec.users), "requests_per_user": spec.requests_per_user},
+        "workload": {
+            "users": list(spec.users),
+            "requests_per_user": spec.requests_per_user,
+            **({"data": spec.workload.describe()} if spec.workload else {}),
+        },
         "modes": list(spec.modes),
         "seed_limits": spec.seed_limits,
         "service_time_s": s_time,
@@ -75,6 +81,8 @@ def execute(plan: RunPlan) -> dict[str, Any]:
         "stream": spec.stream,
         "open_loop": spec.open_load.describe() if spec.open_load else None,
         "raw_records": spec.raw_records,
+        "slo": spec.slo.text if spec.slo is not None else None,
+        "thresholds": list(plan.thresholds),
     }
     data = results.new_results([plan.command, *plan.argv], config)
     data["calibration"] = calibration
@@ -96,10 +104,19 @@ def execute(plan: RunPlan) -> dict[str, Any]:
 
 
 def _loads(spec: CompareSpec) -> list[Load]:
-    """One open-loop schedule, or one closed-loop workload per users value."""
+    """One open-loop schedule, or one closed-loop workload per users value.
+
+    A data workload gives each load its own pool of requests, one per request it sends.
+    """
+    data = spec.workload
     if spec.open_load is not None:
-        return [spec.open_load]
-    return [Workload(users, spec.requests_per_user) for users in spec.users]
+        load = spec.open_load
+        return [replace(load, recipe_requests=data.requests(load.total)) if data else load]
+    return [
+        Workload(users, spec.requests_per_user,
+                 data.requests(users * spec.requests_per_user) if data else ())
+        for users in spec.users
+    ]  # fmt: skip
 
 
 def _largest_cap(spec: CompareSpec) -> int:
@@ -139,6 +156,8 @@ def _summary(
     if spec.open_load is not None:
         summary["offered_rps"] = spec.open_load.rate_rps
         summary["achieved_rps"] = summary["throughput_rps"]
+    if spec.slo is not None:
+        summary.update(slo_summary(run.records, spec.slo, summary["makespan_s"]))
     return summary
 
 

@@ -23,11 +23,13 @@ from harness.errors import ConfigError
 from harness.generators import REGISTRY
 from harness.generators.load import Arrival, OpenLoad, parse_arrival
 from harness.logs import is_secret_name
+from harness.measure.slo import Slo, parse_slo
 from harness.resilience.config import ResilienceConfig
 from harness.run.defaults import CALIBRATION_MODES, DEFAULT_MOCK_LATENCY_S, CalibrationMode
 from harness.run.inputs import read_toml
 from harness.run.plan import CompareSpec, OutputOptions, RunPlan
 from harness.run.targets import TargetKind, TargetSpec
+from harness.run.workload import DATA_KEYS, workload_from_table
 from mock_gemini.config import MockConfig, MockConfigError
 
 # The keys of each table this module checks itself; [mock] and [resilience] are checked
@@ -37,12 +39,18 @@ KEYS: Mapping[str, tuple[str, ...]] = {
     "workload": (
         *("users", "requests_per_user", "repetitions", "max_output_tokens", "lag_warn_ms"),
         *OPEN_LOOP_KEYS,
+        "slo",
+        *DATA_KEYS,
     ),
     "designs": ("modes", "workers", "concurrency", "seed_limits", "secondary", "stream"),
     "target": ("kind", "base_url", "model", "api_version", "reset_upstream"),
     "output": ("report", "raw_records", "calibration"),
+    "thresholds": ("checks",),
 }
-TOP_LEVEL = ("description", "workload", "designs", "mock", "target", "resilience", "output")
+TOP_LEVEL = (
+    *("description", "workload", "designs", "mock", "target", "resilience", "output"),
+    "thresholds",
+)
 TARGET_KINDS: tuple[TargetKind, ...] = ("mock", "base-url", "gemini")
 API_VERSIONS = ("v1", "v1beta", "v1alpha")
 DEFAULT_MODES = ("sequential", "threaded", "async")
@@ -60,6 +68,7 @@ class Scenario:
     report: bool
     calibration: CalibrationMode = "auto"
     sets: tuple[str, ...] = ()
+    thresholds: tuple[str, ...] = ()  # [thresholds] checks, parsed by cli (reports.thresholds)
 
     @property
     def name(self) -> str:
@@ -70,7 +79,7 @@ class Scenario:
         """The :class:`RunPlan` for ``runner.execute`` (``argv`` is recorded as given)."""
         return RunPlan(
             "run", list(argv), self.spec, self.target, self.mock, output, self.record(),
-            calibration=self.calibration,
+            calibration=self.calibration, thresholds=self.thresholds,
         )  # fmt: skip
 
     def record(self) -> dict[str, Any]:
@@ -178,6 +187,7 @@ class Checker:
             report=self.boolean(sections["output"], "output", "report", True),
             calibration=self.calibration(sections["output"].get("calibration", "auto")),
             sets=sets,
+            thresholds=self.checks(sections["thresholds"].get("checks", [])),
         )
 
     def known(self, table: Mapping[str, Any], prefix: str, allowed: Sequence[str]) -> None:
@@ -193,6 +203,18 @@ class Checker:
         if name in KEYS:
             self.known(value, f"{name}.", KEYS[name])
         return value
+
+    def checks(self, value: Any) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail("thresholds.checks", "a list of checks like 'latency_p99<=2s'", value)
+        return tuple(value)
+
+    def slo(self, value: Any) -> Slo | None:
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise self.fail("workload.slo", "criteria text like 'latency<=2s'", value)
+        return parse_slo(value, f"{self.path}: workload.slo")
 
     def description(self, value: Any) -> str:
         if not isinstance(value, str) or "\n" in value.strip():
@@ -333,6 +355,8 @@ class Checker:
             open_load=open_load,
             raw_records=self.boolean(sections["output"], "output", "raw_records", True),
             late_threshold_s=self.lag_warn_ms(workload.get("lag_warn_ms", 10.0)) / 1000.0,
+            slo=self.slo(workload.get("slo")),
+            workload=workload_from_table(workload, self.path),
         )
         spec.validate()
         return spec

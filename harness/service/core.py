@@ -166,7 +166,7 @@ class ServiceCore:
         value = result.value
         return Generation(
             request_id=planned.request_id,
-            ingredients=len(planned.recipe_request.ingredients),
+            ingredients=len(getattr(planned.recipe_request, "ingredients", ())),
             recipes=value.answer.recipes if value is not None else (),
             outcome=result.outcome,
             attempts=result.attempts,
