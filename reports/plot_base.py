@@ -34,6 +34,8 @@ KNOWN_COLOURS = {
 }
 OTHER_COLOURS = ("tab:brown", "tab:pink", "tab:olive", "tab:cyan", "tab:gray")
 MARKERS = ("o", "s", "^", "D", "v")
+LINESTYLES = ("-", "--", "-.", ":")  # one per results file: runs differ by more than colour
+HATCHES = ("", "//", "..", "xx", "\\\\")
 
 Series = tuple[Results, str]  # one results file, one mode
 
@@ -65,6 +67,16 @@ def label(results: Results, mode: str, files: int) -> str:
     return mode if files == 1 else f"{mode} · {results.label}"
 
 
+def file_style(results_list: Sequence[Results], results: Results) -> tuple[str, str, str]:
+    """(line style, hatch, marker) of a results file: its index in the list picks them."""
+    index = next((i for i, r in enumerate(results_list) if r is results), 0)
+    return (
+        LINESTYLES[index % len(LINESTYLES)],
+        HATCHES[index % len(HATCHES)],
+        MARKERS[index % len(MARKERS)],
+    )
+
+
 def largest_users(results: Results, mode: str) -> list[Run]:
     """Every repetition of the mode's largest users value: the heaviest load it saw."""
     runs = [run for run in results.runs if run.mode == mode]
@@ -79,6 +91,7 @@ def errorbar(
     colour: str,
     name: str | None,
     marker: str,
+    linestyle: str = "-",
 ) -> None:
     """Medians with min–max whiskers; a line through them when ``marker`` is set."""
     medians = [s.median for s in spreads]
@@ -91,8 +104,16 @@ def errorbar(
         label=name,
         marker=marker or None,
         capsize=4,
-        ls="-" if marker else "none",
+        ls=linestyle if marker else "none",
     )
+
+
+def tilt_long_ticks(ax: Axes, names: Sequence[str]) -> None:
+    """Tilt the x tick labels when they would run into each other (long or many)."""
+    if len(names) > 5 or sum(len(n) for n in names) > 60:
+        ax.tick_params(axis="x", labelrotation=20, labelsize="small")
+        for tick in ax.get_xticklabels():
+            tick.set_horizontalalignment("right")
 
 
 def figure() -> tuple[Figure, Axes]:
