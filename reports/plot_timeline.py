@@ -62,13 +62,16 @@ def bin_edges(end_s: float, width_s: float) -> list[float]:
     return [i * width_s for i in range(count)] + [end_s]
 
 
-def timeline_bins(run: Run) -> Bins:
-    """Bins sized to the run from its raw records; whole seconds when it has none."""
+def timeline_bins(run: Run, span_s: float | None = None) -> Bins:
+    """Bins sized to ``span_s`` (default: the run) from its raw records; seconds without them.
+
+    Rows that share a time axis pass the longest run's span, so they share a bin width.
+    """
     records = [r for r in run.records if _time(r, "start_s") is not None]
     end_s = run_end_s(run)
     if not records or end_s <= 0:
         return _second_bins(run, end_s)
-    width_s = bin_width_s(end_s)
+    width_s = bin_width_s(max(span_s or end_s, end_s))
     edges = bin_edges(end_s, width_s)
     spans = [(_time(r, "start_s") or 0.0, _time(r, "end_s") or end_s, r) for r in records]
     return Bins(
@@ -77,7 +80,7 @@ def timeline_bins(run: Run) -> Bins:
         started=_rates(edges, [s for s, _, _ in spans]),
         bad=_rates(edges, [e for _, e, r in spans if r.get("outcome") in BAD_OUTCOMES]),
         in_flight=[float(sum(s <= t < e for s, e, _ in spans)) for t in edges[1:]],
-        width_label=f"{width_s:g} s bins from the raw records",
+        width_label=f"{width_s:g} s bins, from the raw records",
     )
 
 
@@ -133,9 +136,10 @@ def plot_timeline(results_list: Sequence[Results], out_path: Path) -> Path | Non
     axes = fig.subplots(len(rows), 1, sharex=True, squeeze=False)[:, 0]
     colours = mode_colours(modes_of(results_list))
     widths = set()
+    span_s = max(run_end_s(run) for _, run in rows)
     for index, (ax, (results, run)) in enumerate(zip(axes, rows, strict=True)):
         _draw_bands(ax, run)
-        bins = timeline_bins(run)
+        bins = timeline_bins(run, span_s)
         widths.add(bins.width_label)
         _draw_timeline(ax, bins, colours[run.mode], LINESTYLES[index % len(LINESTYLES)])
         name = f"{label(results, run.mode, len(results_list))} ({load_label(results, run.users)})"
@@ -143,12 +147,12 @@ def plot_timeline(results_list: Sequence[Results], out_path: Path) -> Path | Non
             0.005, 0.95, name, transform=ax.transAxes, va="top", fontsize="small", bbox=LABEL_BOX
         )
     # shared x: one limit for every row, long enough for the longest run
-    axes[-1].set_xlim(0, max(run_end_s(run) for _, run in rows))
+    axes[-1].set_xlim(0, span_s)
     axes[-1].set_xlabel("time since run start (s)")
     fig.supylabel("requests per second / in flight (count)", fontsize="small")
     fig.legend(handles=_timeline_legend(), loc="outside lower center", ncol=4, fontsize="small")
     fig.suptitle(
-        f"Timeline per mode (heaviest load, first repetition; {', '.join(sorted(widths))})"
+        f"Timeline per mode (heaviest load, first repetition) — {'; '.join(sorted(widths))}"
     )
     return save(fig, out_path)
 

@@ -45,6 +45,7 @@ from reports.verdict import is_open_loop, load_label
 __all__ = [
     "breaker_bands",
     "cdf_figure",
+    "file_style",
     "mode_colours",
     "plot_amplification",
     "plot_itl_cdf",

@@ -34,10 +34,12 @@ PlotFunction = Callable[[Sequence[Results], Path], Path | None]
 PLOT_CAPTIONS = {
     "throughput": "Throughput vs users per mode; dashed: the bound users·R / bound_s.",
     "latency_percentiles": "Latency p50 / p95 / p99 per mode (median of repetitions).",
-    "latency_cdf": "Latency CDF per mode, from the raw records.",
+    "latency_cdf": "Latency CDF per mode from the raw records: real answers (ok) and "
+    "fallbacks/failures in separate panels, so fast fails do not pose as fast answers.",
     "ttft_cdf": "Time to first token CDF per mode, from the streamed records.",
     "itl_cdf": "Inter-token latency CDF per mode (each request's mean gap), streamed records.",
-    "timeline": "Per-second timeline; background: breaker open (red), half-open (amber).",
+    "timeline": "Timeline per mode in bins sized to the run (50–200 bins from the raw "
+    "records; whole seconds without them); background: breaker open (red), half-open (amber).",
     "amplification": "Retry amplification per second: upstream attempts / requests offered.",
     "concurrency": "Service load: users, requests in flight at the service and upstream calls "
     "in flight at the mock, against time.",
@@ -58,7 +60,7 @@ OPEN_LOOP_CAPTIONS = {
     "latency_percentiles": "Latency from the intended start p50 / p95 / p99 per mode "
     "(coordinated omission corrected; median of repetitions).",
     "latency_cdf": "CDF of latency from the intended start per mode, from the raw records "
-    "(coordinated omission corrected).",
+    "(coordinated omission corrected); real answers and fallbacks/failures apart.",
 }
 
 
