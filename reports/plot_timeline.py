@@ -20,7 +20,7 @@ from matplotlib.patches import Patch
 
 from reports.aggregate import breaker_bands, modes_of, representative, run_end_s
 from reports.load import Results, Run
-from reports.plot_base import DPI, FIGSIZE_IN, LINESTYLES, figure, label, mode_colours, save
+from reports.plot_base import DPI, FIGSIZE_IN, figure, file_style, label, mode_colours, save
 from reports.verdict import load_label
 
 BAND_COLOURS = {"open": "#e53935", "half_open": "#ffb300"}  # closed: no band
@@ -137,11 +137,11 @@ def plot_timeline(results_list: Sequence[Results], out_path: Path) -> Path | Non
     colours = mode_colours(modes_of(results_list))
     widths = set()
     span_s = max(run_end_s(run) for _, run in rows)
-    for index, (ax, (results, run)) in enumerate(zip(axes, rows, strict=True)):
+    for ax, (results, run) in zip(axes, rows, strict=True):
         _draw_bands(ax, run)
         bins = timeline_bins(run, span_s)
         widths.add(bins.width_label)
-        _draw_timeline(ax, bins, colours[run.mode], LINESTYLES[index % len(LINESTYLES)])
+        _draw_timeline(ax, bins, colours[run.mode], file_style(results_list, results)[0])
         name = f"{label(results, run.mode, len(results_list))} ({load_label(results, run.users)})"
         ax.text(
             0.005, 0.95, name, transform=ax.transAxes, va="top", fontsize="small", bbox=LABEL_BOX
