@@ -10,8 +10,10 @@ shown), so plotting leaves no global state behind but the Agg backend choice::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -75,6 +77,43 @@ def file_style(results_list: Sequence[Results], results: Results) -> tuple[str, 
         HATCHES[index % len(HATCHES)],
         MARKERS[index % len(MARKERS)],
     )
+
+
+VOLATILE_KEYS = ("url", "port", "path", "out")  # differ between any two runs: not a difference
+MAX_DIFFERENCES = 2
+
+
+def named_by_difference(results_list: Sequence[Results]) -> list[Results]:
+    """Each file labelled ``<label> (key=value, …)`` by the settings where the files differ.
+
+    >>> [r.label for r in named_by_difference(loaded)]   # doctest: +SKIP
+    ['closed (mock.latency=0.1)', 'slow (mock.latency=0.3)']
+
+    Keys that name places (URLs, ports, paths) are not differences. One file, or files
+    whose settings agree, keep their labels.
+    """
+    flat = [_flatten(r.config) for r in results_list]
+    keys = sorted({k for f in flat for k in f if not any(v in k for v in VOLATILE_KEYS)})
+    differing = [k for k in keys if len({repr(f.get(k)) for f in flat}) > 1]
+    if len(results_list) < 2 or not differing:
+        return list(results_list)
+    shown = differing[:MAX_DIFFERENCES]
+    more = ", …" if len(differing) > MAX_DIFFERENCES else ""
+    named = []
+    for results, settings in zip(results_list, flat, strict=True):
+        pairs = ", ".join(f"{key}={settings.get(key, '—')}" for key in shown)
+        named.append(replace(results, label=f"{results.label} ({pairs}{more})"))
+    return named
+
+
+def _flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in config.items():
+        if isinstance(value, Mapping):
+            out.update(_flatten(value, f"{prefix}{key}."))  # an empty table adds nothing
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
 
 
 def largest_users(results: Results, mode: str) -> list[Run]:

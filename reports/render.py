@@ -146,7 +146,7 @@ def render_html(results_list: Sequence[Results], plots: Mapping[str, Path]) -> s
         f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(TITLE)}</title><style>{_CSS}</style></head><body>"
-        f"<h1>{html.escape(TITLE)}</h1>{head}"
+        f'<h1>{html.escape(TITLE)}</h1><div class="headlines">{head}</div>'
         f'<h2>Plots</h2><div class="plots">{figures or "<p>No plots.</p>"}</div>'
         f"<h2>Tables</h2>{tables}"
         f"<details><summary>Configuration and provenance</summary>{config}</details>"
@@ -283,7 +283,9 @@ def render_report(sources: Sequence[Path], out_dir: Path) -> dict[str, Path]:
     Returns every written path by name: the plot names of :data:`PLOT_CAPTIONS` that had
     data, plus ``"html"`` and ``"markdown"``. Raises ReportInputError on a bad source.
     """
-    results_list = load_many(sources)
+    from reports.plot_base import named_by_difference  # matplotlib: only when drawing
+
+    results_list = named_by_difference(load_many(sources))
     out_dir.mkdir(parents=True, exist_ok=True)
     plots = {}
     for name, plot in _plot_functions().items():
@@ -327,7 +329,8 @@ _CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:1rem 1.5rem;color:#222;background:#fff}
 h1{margin:0 0 .3rem;font-size:1.5rem}h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;
 margin:.8rem 0 .4rem;font-size:1.2rem}h3,h4{margin:.6rem 0 .3rem}
-.headline h2{border:0;margin:.3rem 0 0;font-size:1.05rem}
+.headlines{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,420px),1fr));
+gap:0 1.5rem}.headline h2{border:0;margin:.3rem 0 0;font-size:1.05rem}
 .verdict{margin:.2rem 0}.verdict li{font-weight:600}.load{color:#444;margin:.2rem 0}
 .plots{display:grid;grid-template-columns:minmax(0,1fr);gap:1rem}
 @media (min-width:900px){.plots{grid-template-columns:repeat(2,minmax(0,1fr))}}

@@ -77,10 +77,14 @@ def measure(page: Path, width_px: int, tmp_path: Path) -> dict[str, Any]:
     return dict(json.loads(html.unescape(found.group(1))))
 
 
-@pytest.fixture
-def report_page(build: Any, write: Any, tmp_path: Path) -> Path:
-    source = write(build(faults=True, stream=True), "faulty")
-    return render_report([source], tmp_path / "report")["html"]
+@pytest.fixture(params=[pytest.param(1, id="one-run"), pytest.param(2, id="two-runs")])
+def report_page(request: pytest.FixtureRequest, build: Any, write: Any, tmp_path: Path) -> Path:
+    sources = [write(build(faults=True, stream=True), "faulty")]
+    if request.param == 2:  # another run, named by what differs: longer labels everywhere
+        slower = build(faults=True, stream=True, slowdown=1.3)
+        slower["config"]["mock"] = {"latency": "fixed:1.3"}
+        sources.append(write(slower, "slower"))
+    return render_report(sources, tmp_path / "report")["html"]
 
 
 @pytest.mark.parametrize(

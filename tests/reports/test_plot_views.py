@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from reports import plot_timeline, plots
+from reports import plot_base, plot_timeline, plots
 from reports.aggregate import run_end_s
 from reports.load import load_results
 
@@ -91,3 +91,13 @@ def test_two_runs_differ_by_line_style_and_hatch(build: Any, write: Any) -> None
 def test_the_timeline_grows_with_its_panels() -> None:
     assert plot_timeline.panel_figsize(1) == (10.0, 6.0)
     assert plot_timeline.panel_figsize(6) == (10.0, 10.8)  # 6 panels: 1080 px, not 600
+
+
+def test_runs_are_named_by_what_differs_in_their_configuration(build: Any, write: Any) -> None:
+    fast, slow = build(reps=1), build(reps=1)
+    slow["config"]["mock"]["latency_s"] = 2.0
+    slow["config"]["target"]["base_url"] = "http://127.0.0.1:9999"  # a place, not a setting
+    loaded = [load_results(write(fast, "a")), load_results(write(slow, "b"))]
+    named = plot_base.named_by_difference(loaded)
+    assert [r.label for r in named] == ["a (mock.latency_s=1.0)", "b (mock.latency_s=2.0)"]
+    assert plot_base.named_by_difference(loaded[:1]) == loaded[:1]
