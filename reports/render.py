@@ -137,7 +137,7 @@ def render_html(results_list: Sequence[Results], plots: Mapping[str, Path]) -> s
     """
     head = "".join(_html_headline(results) for results in results_list)
     figures = "".join(
-        _html_figure(name, path, plot_caption(name, results_list), plot_table(name, results_list))
+        _html_figure(name, path, plot_caption(name, results_list), plot_tables(name, results_list))
         for name, path in plots.items()
     )
     tables = "".join(_html_tables(results, len(results_list)) for results in results_list)
@@ -184,18 +184,25 @@ def _html_config(results: Results) -> str:
     )
 
 
-def plot_table(name: str, results_list: Sequence[Results]) -> Table | None:
-    """The figures a plot draws, as a small table: the matching summary columns per file."""
+def plot_tables(name: str, results_list: Sequence[Results]) -> list[Table]:
+    """The figures a plot draws: the matching summary columns of each file, as small tables.
+
+    Files whose columns agree share one table (a ``run`` column tells them apart); an open-
+    and a closed-loop file get one each.
+    """
     wanted = PLOT_COLUMNS.get(name)
     if wanted is None:
-        return None
+        return []
     picked = [p for t in _plot_sources(name, results_list) if (p := _columns(t, wanted))]
-    if not picked:
-        return None
     several = len(results_list) > 1
-    headers = ("run", *picked[0][0].headers) if several else picked[0][0].headers
-    rows = tuple((label, *row) if several else row for table, label in picked for row in table.rows)
-    return Table(headers, rows)
+    shapes: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+    for table, label in picked:
+        rows = shapes.setdefault(table.headers, [])
+        rows.extend((label, *row) if several else row for row in table.rows)
+    return [
+        Table(("run", *headers) if several else headers, tuple(rows))
+        for headers, rows in shapes.items()
+    ]
 
 
 def _plot_sources(name: str, results_list: Sequence[Results]) -> list[tuple[Table | None, str]]:
@@ -261,11 +268,11 @@ def _html_items(lines: Sequence[str]) -> str:
     return "".join(f"<li>{html.escape(line)}</li>" for line in lines)
 
 
-def _html_figure(name: str, path: Path, caption: str, table: Table | None) -> str:
+def _html_figure(name: str, path: Path, caption: str, tables: Sequence[Table]) -> str:
     data = base64.b64encode(path.read_bytes()).decode("ascii")
-    figures = "" if table is None else "; ".join(" ".join(row) for row in table.rows)
+    figures = "; ".join(" ".join(row) for table in tables for row in table.rows)
     alt = html.escape(f"{name}: {caption} {figures}".strip(), quote=True)
-    under = "" if table is None else _html_table(table)
+    under = "".join(_html_table(table) for table in tables)
     return (
         f'<figure id="plot-{html.escape(name, quote=True)}">'
         f'<img src="data:image/png;base64,{data}" alt="{alt}" title="{alt}">'
