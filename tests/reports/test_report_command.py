@@ -60,3 +60,13 @@ def test_a_second_report_in_the_same_second_gets_its_own_directory(tmp_path: Pat
     first.mkdir()
     second = report_dir(None, 2, tmp_path)
     assert second is not None and second != first and not second.exists()
+
+
+def test_a_bad_source_leaves_no_empty_report_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "results.json").write_text("{}")
+    assert main(["report", "bad", "bad"]) == 2
+    assert not (tmp_path / "runs").exists()
