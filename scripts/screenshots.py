@@ -14,6 +14,8 @@ on stderr, when chromium is missing or a step fails.
 from __future__ import annotations
 
 import argparse
+import io
+import os
 import shutil
 import subprocess
 import sys
@@ -21,6 +23,7 @@ import tempfile
 from pathlib import Path
 
 from rich.console import Console
+from rich.text import Text
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run as a script from anywhere: import the repo's packages
@@ -42,16 +45,27 @@ CHROMIUM_FLAGS = (
 
 def run_compare(out: Path) -> Path:
     """One short ``compare`` against the embedded mock; its run directory."""
-    subprocess.run([sys.executable, "-m", "harness", *RUN, "--out", str(out)], cwd=REPO,
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    subprocess.run([sys.executable, "-m", "harness", *RUN, "--out", str(out)], env=env,
                    check=True, stdout=subprocess.DEVNULL)  # fmt: skip
     return out
 
 
 def console_svg(run_dir: Path, width: int) -> str:
-    """The run's console summary at ``width`` columns, as an SVG picture of a terminal."""
-    console = Console(record=True, width=width, force_terminal=True, file=_Null())
-    print_summary(load_results(run_dir), console)
-    return console.export_svg(title=f"python -m harness report RUN ({width} columns)")
+    """The run's console summary at ``width`` columns, as an SVG picture of a terminal.
+
+    Long notes are printed soft-wrapped (the terminal wraps them); here they are wrapped
+    at ``width`` as a terminal would, so the picture shows them whole.
+    """
+    recorder = Console(record=True, width=width, force_terminal=True, file=io.StringIO())
+    print_summary(load_results(run_dir), recorder)
+    screen = Console(record=True, width=width, force_terminal=True, file=io.StringIO())
+    for line in recorder.export_text(styles=True).splitlines():
+        text = Text.from_ansi(line)
+        cuts = range(width, len(text.plain), width)
+        for piece in text.divide(cuts) if cuts else [text]:
+            screen.print(piece, no_wrap=True, overflow="ignore", crop=False)
+    return screen.export_svg(title=f"python -m harness report {run_dir} ({width} columns)")
 
 
 def page_png(page: Path, out: Path, work: Path) -> Path:
@@ -69,28 +83,19 @@ def page_png(page: Path, out: Path, work: Path) -> Path:
     return out
 
 
-class _Null:
-    """A file that forgets: the recording console needs no terminal."""
-
-    def write(self, text: str) -> int:
-        return len(text)
-
-    def flush(self) -> None:
-        pass
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
-    out: Path = parser.parse_args(argv).out
+    out: Path = parser.parse_args(argv).out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         try:
-            run_dir = run_compare(work / "run")
+            os.chdir(work)  # the pictures show a short relative path: runs/example
+            run_dir = run_compare(Path("runs/example"))
             for width in CONSOLE_WIDTHS:
                 (out / f"console-{width}.svg").write_text(console_svg(run_dir, width))
-            page = render_report([run_dir], work / "report")["html"]
+            page = render_report([run_dir], work / "report")["html"].resolve()
             page_png(page, out / "report-1440.png", work)
         except (RuntimeError, subprocess.SubprocessError, OSError) as exc:
             print(f"screenshots: {exc}", file=sys.stderr)
