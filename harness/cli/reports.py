@@ -40,6 +40,8 @@ def report_main(ns: argparse.Namespace, _argv: list[str]) -> int:
     from reports.load import load_many
 
     sources = [Path(s) for s in ns.sources]
+    if ns.out:  # a bad --out fails before any work
+        writable_dir(Path(ns.out), "--out")
     for source in sources:
         if not source.exists():
             raise ConfigError(f"{source}: no such file or directory")
@@ -47,8 +49,8 @@ def report_main(ns: argparse.Namespace, _argv: list[str]) -> int:
         loaded = load_many(sources)
     except ReportInputError as exc:
         raise ConfigError(str(exc)) from None
-    out = report_dir(ns.out, len(sources))  # after the sources proved good: no empty dir left
-    if out is not None:
+    out = report_dir(ns.out, len(sources))
+    if out is not None and not ns.out:  # made once the sources proved good: no empty dir
         writable_dir(out, "--out")
     for results in loaded:
         if ns.json:
