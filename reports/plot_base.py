@@ -10,8 +10,10 @@ shown), so plotting leaves no global state behind but the Agg backend choice::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -34,6 +36,8 @@ KNOWN_COLOURS = {
 }
 OTHER_COLOURS = ("tab:brown", "tab:pink", "tab:olive", "tab:cyan", "tab:gray")
 MARKERS = ("o", "s", "^", "D", "v")
+LINESTYLES = ("-", "--", "-.", ":")  # one per results file: runs differ by more than colour
+HATCHES = ("", "//", "..", "xx", "\\\\")
 
 Series = tuple[Results, str]  # one results file, one mode
 
@@ -65,6 +69,53 @@ def label(results: Results, mode: str, files: int) -> str:
     return mode if files == 1 else f"{mode} · {results.label}"
 
 
+def file_style(results_list: Sequence[Results], results: Results) -> tuple[str, str, str]:
+    """(line style, hatch, marker) of a results file: its index in the list picks them."""
+    index = next((i for i, r in enumerate(results_list) if r is results), 0)
+    return (
+        LINESTYLES[index % len(LINESTYLES)],
+        HATCHES[index % len(HATCHES)],
+        MARKERS[index % len(MARKERS)],
+    )
+
+
+VOLATILE_KEYS = ("url", "port", "path", "out")  # differ between any two runs: not a difference
+MAX_DIFFERENCES = 2
+
+
+def named_by_difference(results_list: Sequence[Results]) -> list[Results]:
+    """Each file labelled ``<label> (key=value, …)`` by the settings where the files differ.
+
+    >>> [r.label for r in named_by_difference(loaded)]   # doctest: +SKIP
+    ['closed (mock.latency=0.1)', 'slow (mock.latency=0.3)']
+
+    Keys that name places (URLs, ports, paths) are not differences. One file, or files
+    whose settings agree, keep their labels.
+    """
+    flat = [_flatten(r.config) for r in results_list]
+    keys = sorted({k for f in flat for k in f if not any(v in k for v in VOLATILE_KEYS)})
+    differing = [k for k in keys if len({repr(f.get(k)) for f in flat}) > 1]
+    if len(results_list) < 2 or not differing:
+        return list(results_list)
+    shown = differing[:MAX_DIFFERENCES]
+    more = ", …" if len(differing) > MAX_DIFFERENCES else ""
+    named = []
+    for results, settings in zip(results_list, flat, strict=True):
+        pairs = ", ".join(f"{key}={settings.get(key, '—')}" for key in shown)
+        named.append(replace(results, label=f"{results.label} ({pairs}{more})"))
+    return named
+
+
+def _flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in config.items():
+        if isinstance(value, Mapping):
+            out.update(_flatten(value, f"{prefix}{key}."))  # an empty table adds nothing
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
 def largest_users(results: Results, mode: str) -> list[Run]:
     """Every repetition of the mode's largest users value: the heaviest load it saw."""
     runs = [run for run in results.runs if run.mode == mode]
@@ -79,6 +130,7 @@ def errorbar(
     colour: str,
     name: str | None,
     marker: str,
+    linestyle: str = "-",
 ) -> None:
     """Medians with min–max whiskers; a line through them when ``marker`` is set."""
     medians = [s.median for s in spreads]
@@ -91,8 +143,16 @@ def errorbar(
         label=name,
         marker=marker or None,
         capsize=4,
-        ls="-" if marker else "none",
+        ls=linestyle if marker else "none",
     )
+
+
+def tilt_long_ticks(ax: Axes, names: Sequence[str]) -> None:
+    """Tilt the x tick labels when they would run into each other (long or many)."""
+    if len(names) > 5 or sum(len(n) for n in names) > 60:
+        ax.tick_params(axis="x", labelrotation=20, labelsize="small")
+        for tick in ax.get_xticklabels():
+            tick.set_horizontalalignment("right")
 
 
 def figure() -> tuple[Figure, Axes]:

@@ -24,16 +24,19 @@ from matplotlib.patches import Patch
 from reports.aggregate import Spread, breaker_bands, groups, modes_of, run_metric
 from reports.load import Results, Run
 from reports.plot_base import (
-    MARKERS,
+    DPI,
+    FIGSIZE_IN,
     Series,
     all_open_loop,
     errorbar,
     figure,
+    file_style,
     label,
     largest_users,
     mode_colours,
     save,
     series,
+    tilt_long_ticks,
 )
 from reports.plot_timeline import plot_amplification, plot_timeline
 from reports.tables import achieved_rps, fmt_number, offered_rps
@@ -42,6 +45,7 @@ from reports.verdict import is_open_loop, load_label
 __all__ = [
     "breaker_bands",
     "cdf_figure",
+    "file_style",
     "mode_colours",
     "plot_amplification",
     "plot_itl_cdf",
@@ -57,6 +61,9 @@ PERCENTILE_OFFSETS = (-0.27, 0.0, 0.27)
 PERCENTILE_ALPHAS = (1.0, 0.65, 0.35)
 REFERENCE_NAMES = {"bound": "bound users·R / bound_s", "offered": "offered rate"}
 Values = Callable[[Results, str], list[float]]  # (file, mode) → sorted samples
+Panel = tuple[str, Values]  # a CDF panel's title and its samples
+OK = frozenset({"ok"})
+BAD = frozenset({"fallback", "failed"})
 
 
 def plot_throughput_vs_users(results_list: Sequence[Results], out_path: Path) -> Path:
@@ -96,10 +103,10 @@ def _throughput_lines(ax: Axes, closed: Sequence[Results], pairs: list[Series], 
     colours = mode_colours(modes_of(closed))
     for results, mode in pairs:
         points = _throughput_points(results, mode)
-        marker = MARKERS[closed.index(results) % len(MARKERS)]
+        style, _, marker = file_style(closed, results)
         name = label(results, mode, files)
         xs = [float(p[0]) for p in points]
-        errorbar(ax, xs, [p[1] for p in points], colours[mode], name, marker)
+        errorbar(ax, xs, [p[1] for p in points], colours[mode], name, marker, style)
         bounds = [(x, b) for x, _, b in points if b is not None]
         # the "_" marker keeps a lone bound visible when a series has one users value
         ax.plot([x for x, _ in bounds], [b for _, b in bounds], "--", marker="_", ms=14,
@@ -113,7 +120,9 @@ def _throughput_bars(ax: Axes, results_list: Sequence[Results], pairs: list[Seri
     for x, (results, mode) in enumerate(pairs):
         (_, spread, reference), *_ = _throughput_points(results, mode)
         name = label(results, mode, len(results_list))
-        ax.bar([x], [spread.median], width=0.6, color=colours[mode], alpha=0.8, label=name)
+        _, hatch, _ = file_style(results_list, results)
+        ax.bar([x], [spread.median], width=0.6, color=colours[mode], alpha=0.8, label=name,
+               hatch=hatch, edgecolor="white")  # fmt: skip
         errorbar(ax, [x], [spread], "black", None, "")
         kind = "offered" if is_open_loop(results) else "bound"
         if reference is not None:
@@ -124,6 +133,7 @@ def _throughput_bars(ax: Axes, results_list: Sequence[Results], pairs: list[Seri
                     label=legend, gid=kind)  # fmt: skip
             named.add(kind)
     ax.set_xticks(range(len(pairs)), [label(r, m, len(results_list)) for r, m in pairs])
+    tilt_long_ticks(ax, [label(r, m, len(results_list)) for r, m in pairs])
     loads = [(r.label, load_label(r, r.runs[0].users)) for r in results_list]
     if len(loads) == 1:
         ax.set_xlabel(f"mode ({loads[0][1]})")
@@ -162,23 +172,29 @@ def plot_latency_percentiles(results_list: Sequence[Results], out_path: Path) ->
     """
     colours = mode_colours(modes_of(results_list))
     bars = [
-        (label(r, mode, len(results_list)), mode, _percentile_spreads(r, mode))
+        (
+            label(r, mode, len(results_list)),
+            mode,
+            _percentile_spreads(r, mode),
+            file_style(results_list, r)[1],
+        )
         for r, mode in series(results_list)
     ]
     bars = [bar for bar in bars if any(bar[2])]
     if not bars:
         return None
     fig, ax = figure()
-    for x, (_, mode, spreads) in enumerate(bars):
+    for x, (_, mode, spreads, hatch) in enumerate(bars):
         for offset, alpha, spread in zip(
             PERCENTILE_OFFSETS, PERCENTILE_ALPHAS, spreads, strict=True
         ):
             if spread is not None:
-                ax.bar([x + offset], [spread.median], 0.25, color=colours[mode], alpha=alpha)
+                ax.bar([x + offset], [spread.median], 0.25, color=colours[mode], alpha=alpha,
+                       hatch=hatch, edgecolor="white")  # fmt: skip
                 errorbar(ax, [x + offset], [spread], "black", None, "")
-    ax.set_xticks(range(len(bars)), [name for name, _, _ in bars])
-    if len(bars) > 5:
-        ax.tick_params(axis="x", labelrotation=25, labelsize="small")
+    names = [bar[0] for bar in bars]
+    ax.set_xticks(range(len(bars)), names)
+    tilt_long_ticks(ax, names)
     shades = [
         Patch(color="gray", alpha=alpha, label=name)
         for name, alpha in zip(("p50", "p95", "p99"), PERCENTILE_ALPHAS, strict=True)
@@ -210,19 +226,22 @@ def _stat(run: Run, block: str, stat: str) -> float | None:
 
 
 def plot_latency_cdf(results_list: Sequence[Results], out_path: Path) -> Path | None:
-    """Empirical CDF of request latency per mode, from the raw records (every outcome).
+    """Empirical CDF of request latency per mode, from the raw records, split by outcome.
 
+    Left: real answers (outcome ok). Right, when there are any: fallbacks and failures,
+    whose fast fails (≈ 0 s) would otherwise pull the curve of real answers to the left.
     Heaviest load of each mode, all repetitions pooled; open loop from the intended start.
     """
     name = _latency_name(results_list)
-    fig = cdf_figure(results_list, _latencies, f"{name} CDF per mode", f"{name.lower()} (s)")
+    panels = [("real answers (ok)", _latencies(OK)), ("fallbacks and failures", _latencies(BAD))]
+    fig = cdf_figure(results_list, panels, f"{name} CDF per mode", f"{name.lower()} (s)")
     return None if fig is None else save(fig, out_path)
 
 
 def plot_ttft_cdf(results_list: Sequence[Results], out_path: Path) -> Path | None:
     """Empirical CDF of time to first token per mode (streamed records only)."""
     fig = cdf_figure(
-        results_list, _record_values("ttft_s"), "Time to first token CDF per mode",
+        results_list, [("", _record_values("ttft_s"))], "Time to first token CDF per mode",
         "time to first token, from the request's start (s)",
     )  # fmt: skip
     return None if fig is None else save(fig, out_path)
@@ -231,41 +250,64 @@ def plot_ttft_cdf(results_list: Sequence[Results], out_path: Path) -> Path | Non
 def plot_itl_cdf(results_list: Sequence[Results], out_path: Path) -> Path | None:
     """Empirical CDF of inter-token latency per mode (each streamed request's mean gap)."""
     fig = cdf_figure(
-        results_list, _record_values("itl_s"), "Inter-token latency CDF per mode",
+        results_list, [("", _record_values("itl_s"))], "Inter-token latency CDF per mode",
         "inter-token latency, mean gap of a request (s)",
     )  # fmt: skip
     return None if fig is None else save(fig, out_path)
 
 
 def cdf_figure(
-    results_list: Sequence[Results], values: Values, title: str, xlabel: str
+    results_list: Sequence[Results], panels: Sequence[Panel], title: str, xlabel: str
 ) -> Figure | None:
-    """One step curve per (file, mode) of ``values``; None when no curve has a sample."""
-    colours = mode_colours(modes_of(results_list))
-    curves = [(r, mode, values(r, mode)) for r, mode in series(results_list)]
-    curves = [c for c in curves if c[2]]
-    if not curves:
+    """One step curve per (file, mode) in each panel that has samples; None when none has.
+
+    ``panels`` is ``[(name, values), …]``: e.g. ok answers and failures side by side.
+    """
+    drawn = [(name, curves) for name, values in panels
+             if (curves := _curves(results_list, values))]  # fmt: skip
+    if not drawn:
         return None
-    fig, ax = figure()
-    for results, mode, samples in curves:
-        fractions = [(i + 1) / len(samples) for i in range(len(samples))]
-        name = f"{label(results, mode, len(results_list))} (n={len(samples)})"
-        ax.step(samples, fractions, where="post", color=colours[mode], label=name)
-    ax.set_title(f"{title} — raw records, all repetitions of the heaviest load")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("fraction of requests ≤ x")
-    ax.set_ylim(0, 1.02)
-    ax.legend(fontsize="small", loc="lower right")
+    fig = Figure(figsize=FIGSIZE_IN, dpi=DPI, layout="constrained")
+    axes = fig.subplots(1, len(drawn), sharey=True, squeeze=False)[0]
+    colours = mode_colours(modes_of(results_list))
+    for ax, (name, curves) in zip(axes, drawn, strict=True):
+        for results, mode, samples in curves:
+            fractions = [(i + 1) / len(samples) for i in range(len(samples))]
+            style, _, _ = file_style(results_list, results)
+            legend = f"{label(results, mode, len(results_list))} (n={len(samples)})"
+            ax.step(samples, fractions, where="post", color=colours[mode], ls=style, label=legend)
+        ax.set_title(name if len(panels) > 1 else None, fontsize="medium")
+        ax.set_xlabel(xlabel)
+        ax.set_ylim(0, 1.02)
+        ax.legend(fontsize="small", loc="lower right")
+    axes[0].set_ylabel("fraction of requests ≤ x")
+    missing = [name for name, _ in panels if name not in {n for n, _ in drawn}]
+    note = f" (no {', '.join(missing)})" if missing and len(panels) > 1 else ""
+    fig.suptitle(f"{title} — raw records, all repetitions of the heaviest load{note}")
     return fig
 
 
-def _latencies(results: Results, mode: str) -> list[float]:
-    if not is_open_loop(results):
-        return _record_values("latency_s")(results, mode)
-    runs = largest_users(results, mode)
-    pairs = ((_number(r.get("end_s")), _number(r.get("intended_start_s")))
-             for run in runs for r in run.records)  # fmt: skip
-    return sorted(end - start for end, start in pairs if end is not None and start is not None)
+def _curves(
+    results_list: Sequence[Results], values: Values
+) -> list[tuple[Results, str, list[float]]]:
+    curves = [(r, mode, values(r, mode)) for r, mode in series(results_list)]
+    return [c for c in curves if c[2]]
+
+
+def _latencies(outcomes: frozenset[str]) -> Values:
+    """Latency samples of the records whose outcome is in ``outcomes`` (sorted)."""
+
+    def values(results: Results, mode: str) -> list[float]:
+        records = [rec for run in largest_users(results, mode) for rec in run.records
+                   if rec.get("outcome") in outcomes]  # fmt: skip
+        if not is_open_loop(results):
+            return sorted(
+                v for v in (_number(rec.get("latency_s")) for rec in records) if v is not None
+            )
+        pairs = ((_number(r.get("end_s")), _number(r.get("intended_start_s"))) for r in records)
+        return sorted(end - start for end, start in pairs if end is not None and start is not None)
+
+    return values
 
 
 def _record_values(key: str) -> Values:

@@ -6,9 +6,11 @@
     GEMINI_API_KEY=... locust -f scenarios/gemini_locustfile.py --headless -u 1 -r 1 -t 20s \\
         --host https://generativelanguage.googleapis.com                      # the real API
 
-Each request is ``:streamGenerateContent?alt=sse``. Locust's table shows three rows:
-the whole stream (its "size" column is the output token count), ``TTFT`` (time until
-the first event with text) and, on failure, the mapped error class. The API key
+Each request is ``:streamGenerateContent?alt=sse``. Locust's table shows the whole stream
+(its "size" column is the output token count) and ``TTFT`` (time until the first event
+with text), a separate entry left out of the Aggregated row, which so counts each request
+once. A stream that breaks mid-body (a cut connection, a truncated event) is a failure of
+its request, with the reason; an error answer is a failure named by its error class. The API key
 (GEMINI_API_KEY / GOOGLE_API_KEY, only for ``*.googleapis.com``) travels in a
 header and is never logged. Without ``--host`` the master (or local process)
 starts an embedded mock on a free loopback port and stops it at quit.
@@ -21,13 +23,17 @@ import logging
 import os
 import random
 import time
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
+import gevent
+import locust.stats
 from locust import FastHttpUser, events, task
 from locust.env import Environment
 from locust.exception import StopUser
 from locust.runners import WorkerRunner
+from locust.stats import RequestStats
 
 from harness.errors import HarnessError, UpstreamError
 from harness.gemini import (
@@ -49,6 +55,7 @@ log = logging.getLogger("gemini_locustfile")
 
 STREAM = "streamGenerateContent"
 TTFT = "TTFT"
+CSV_PASS_MARGIN_S = 0.25
 
 
 @events.init_command_line_parser.add_listener
@@ -104,6 +111,10 @@ class GeminiUser(FastHttpUser):
                 tokens = self._read_stream(resp, started)
             except UpstreamError as exc:
                 resp.failure(f"{type(exc).__name__} (HTTP {exc.status})")
+            except Exception as exc:  # a cut stream is a failure of this request
+                # geventhttpclient raises its own parse errors ("Incomplete response.") from
+                # readline(), besides OSError and the decoder's ValueError: all transport.
+                resp.failure(f"stream broken: {type(exc).__name__}: {exc}")
             else:
                 resp.request_meta["response_length"] = tokens
                 resp.success()
@@ -127,15 +138,49 @@ class GeminiUser(FastHttpUser):
         return answer.output_tokens or 0
 
     def _fire_ttft(self, ttft_ms: float) -> None:
-        self.environment.events.request.fire(
-            request_type=TTFT, name=STREAM, response_time=ttft_ms, response_length=0,
-            exception=None, context={},
-        )  # fmt: skip
+        log_ttft(self.environment.stats, ttft_ms)
+
+
+def log_ttft(stats: RequestStats, ttft_ms: float) -> None:
+    """Log a TTFT as its own stats entry, outside ``stats.total``.
+
+    Not a ``request`` event: that would add every TTFT to the Aggregated row, counting each
+    request twice. The entry still shows in the web UI, the console table and the CSV, and
+    workers send it to the master like any other entry.
+    """
+    stats.get(STREAM, TTFT).log(round(ttft_ms), 0)
+
+
+def serialize_without_reset(stats: RequestStats) -> list[Any]:
+    """``stats.serialize_stats()`` minus the reset: the non-destructive form for ``--json``.
+
+    Locust's own version resets every entry it serializes (workers send deltas). At quit,
+    ``--json`` / ``--json-file`` serialize before the CSV writer's last pass and before the
+    ``quit`` listeners stop the embedded mock (which yields to that writer): the stats CSV
+    then held zeros on every endpoint row. A master or local runner sends no deltas.
+    """
+    return [e.serialize() for e in stats.entries.values() if e.num_requests or e.num_failures]
+
+
+def let_the_csv_writer_finish(environment: Environment, **_: Any) -> None:
+    """At ``quit`` (users stopped, stats final), give Locust's CSV writer one more pass.
+
+    The writer rewrites ``_stats.csv`` once a second and is never asked for a last pass:
+    without this wait the file missed the run's last second (20 of 28 requests, once).
+    """
+    options = environment.parsed_options
+    if options is not None and getattr(options, "csv_prefix", None):
+        gevent.sleep(locust.stats.CSV_STATS_INTERVAL_SEC + CSV_PASS_MARGIN_S)
 
 
 @events.init.add_listener
 def on_init(environment: Environment, **_: Any) -> None:
-    if isinstance(environment.runner, WorkerRunner) or environment.host:
+    if isinstance(environment.runner, WorkerRunner):
+        return
+    # an instance attribute shadows the method: only this process's final reports use it
+    environment.stats.serialize_stats = partial(serialize_without_reset, environment.stats)
+    environment.events.quit.add_listener(partial(let_the_csv_writer_finish, environment))
+    if environment.host:
         return
     stack = LocalStack()
 

@@ -2,6 +2,7 @@
 
     python -m harness report runs/<run>                 # the console summary the run printed
     python -m harness report runs/<a> runs/<b> --out DIR   # plots, report.html, summary.md
+    python -m harness report runs/<a> runs/<b>             # … into runs/<UTC stamp>-report/
 
 ``reports`` is imported lazily here only: matplotlib is slow to import.
 """
@@ -25,7 +26,8 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out",
         metavar="DIR",
-        help="also write plots, report.html and summary.md into DIR (default: write nothing)",
+        help="also write plots, report.html and summary.md into DIR (default: one source "
+        "writes nothing; several write into a new runs/<UTC stamp>-report/)",
     )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
 
@@ -39,7 +41,7 @@ def report_main(ns: argparse.Namespace, _argv: list[str]) -> int:
     from reports.thresholds import document_thresholds, run_end_lines
 
     sources = [Path(s) for s in ns.sources]
-    if ns.out:
+    if ns.out:  # a bad --out fails before any work
         writable_dir(Path(ns.out), "--out")
     for source in sources:
         if not source.exists():
@@ -48,6 +50,9 @@ def report_main(ns: argparse.Namespace, _argv: list[str]) -> int:
         loaded = load_many(sources)
     except ReportInputError as exc:
         raise ConfigError(str(exc)) from None
+    out = report_dir(ns.out, len(sources))
+    if out is not None and not ns.out:  # made once the sources proved good: no empty dir
+        writable_dir(out, "--out")
     for results in loaded:
         if ns.json:
             print(summary_json(results))
@@ -55,9 +60,26 @@ def report_main(ns: argparse.Namespace, _argv: list[str]) -> int:
             print_summary(results, stdout_console())
         for line in run_end_lines(results, document_thresholds(results)):
             print(line, file=sys.stderr if ns.json else sys.stdout)
-    if ns.out:
-        print(f"report: {render(sources, Path(ns.out))}")
+    if out is not None:
+        print(f"report: {render(sources, out)}")
     return 0
+
+
+def report_dir(out: str | None, sources: int, root: Path = Path("runs")) -> Path | None:
+    """Where ``report`` writes: ``--out``; else, for several sources, a new stamped directory.
+
+    One source without ``--out`` writes nothing (None). The new directory never reuses an
+    existing one (``…-report-2``, ``-3``, … within the same second), so no source is touched.
+    """
+    from harness.measure.results import default_run_dir
+
+    if out:
+        return Path(out)
+    if sources < 2:
+        return None
+    base = default_run_dir("report", root)
+    candidates = (base.with_name(f"{base.name}-{n}") for n in range(2, 1000))
+    return next((p for p in (base, *candidates) if not p.exists()), base)
 
 
 def add_regress_arguments(parser: argparse.ArgumentParser) -> None:

@@ -1,4 +1,5 @@
-"""Every plot is a real 1000×600 PNG; plots without data are skipped, not crashed."""
+"""Every plot is a real 1000 px wide PNG (600 px high, the timeline more with more panels);
+plots without data are skipped, not crashed."""
 
 from __future__ import annotations
 
@@ -57,7 +58,8 @@ def test_plots_of_a_sweep_compared_with_a_single_run(
     opened = write(build(reps=2, rate_rps=10, stream=True), "open")
     out = plot([load_results(p) for p in (sweep, single, opened)], tmp_path / "p.png")
     assert out is not None
-    assert png_size(out) == (1000, 600)
+    # the timeline grows with its panels (9 here: 3 files × 3 modes), 1.6 in (160 px) each
+    assert png_size(out) == ((1000, 1560) if plot is plots.plot_timeline else (1000, 600))
 
 
 @pytest.mark.parametrize(
@@ -133,8 +135,8 @@ def test_ttft_and_itl_cdfs_draw_one_curve_per_design_from_the_records(
     build: Any, write: Any
 ) -> None:
     results = load_results(write(build(stream=True, reps=2)))
-    ttft = plots.cdf_figure([results], plots._record_values("ttft_s"), "t", "x")
-    itl = plots.cdf_figure([results], plots._record_values("itl_s"), "i", "x")
+    ttft = plots.cdf_figure([results], [("", plots._record_values("ttft_s"))], "t", "x")
+    itl = plots.cdf_figure([results], [("", plots._record_values("itl_s"))], "i", "x")
     for fig, first in ((ttft, 0.1), (itl, 0.002)):
         curves = _curves(fig)
         assert set(curves) == {"sequential", "threaded", "async"}
@@ -145,7 +147,7 @@ def test_ttft_and_itl_cdfs_draw_one_curve_per_design_from_the_records(
 
 def test_the_open_loop_latency_cdf_counts_from_the_intended_start(build: Any, write: Any) -> None:
     results = load_results(write(build(reps=1, rate_rps=20)))
-    sequential = plots._latencies(results, "sequential")
+    sequential = plots._latencies(plots.OK | plots.BAD)(results, "sequential")
     record = max(results.runs[0].records, key=lambda r: r["end_s"] - r["intended_start_s"])
     assert sequential[-1] == pytest.approx(record["end_s"] - record["intended_start_s"])
     assert sequential[-1] > max(r["latency_s"] for r in results.runs[0].records)

@@ -65,9 +65,10 @@ def test_several_results_side_by_side(build: Build, write: Write) -> None:
     first = write(build(reps=1), "before")
     second = write(build(reps=1, slowdown=1.2), "after")
     page = render_html(load_many([first, second]), {})
-    assert "--cols:2" in page
-    assert page.count('<section class="file">') == 2
+    assert page.count('<section class="headline">') == 2  # each file's verdict first
+    assert page.count("<h3>before</h3>") == 2  # its tables, and its folded configuration
     assert page.index("<h2>before</h2>") < page.index("<h2>after</h2>")
+    assert page.index("<h2>after</h2>") < page.index("<h2>Plots</h2>") < page.index("<h3>before")
 
 
 def test_render_report_writes_every_file(faulty_results: Path, tmp_path: Path) -> None:
@@ -141,9 +142,9 @@ def test_open_loop_markdown_shows_rates_and_corrected_latency_and_no_closed_loop
 
 def test_open_loop_html_has_no_closed_loop_columns(build: Build, write: Write) -> None:
     page = render_html([load_results(write(build(reps=1, rate_rps=20), "open"))], {})
-    head = re.search(r"<h3>Summary</h3>.*?<thead>(.*?)</thead>", page)
+    head = re.search(r"<h4>Summary</h4>.*?<thead>(.*?)</thead>", page)
     assert head is not None
-    headers = re.findall(r"<th>(.*?)</th>", head.group(1))
+    headers = re.findall(r"<th(?: class=\"text\")?>(.*?)</th>", head.group(1))
     assert not [h for h in headers if any(word in h for word in CLOSED_ONLY)], headers
     assert "<th>offered rps</th>" in page and "<th>goodput rps</th>" in page
     assert "<th>from intended start p50 / p95 / p99 s</th>" in page
