@@ -82,6 +82,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--duration", type=float, metavar="S", help="open loop: send for S seconds")
     add("--requests", type=int, metavar="N", help="open loop: send N requests")
     add("--max-in-flight", type=int, metavar="M", help="at most M requests in flight")
+    from harness.cli.compare import add_check_arguments
+
+    add_check_arguments(parser)
     add_mock_arguments(parser.add_argument_group(
         "embedded mock", "the upstream the service calls (with --service-cmd or the built-in)"
     ))  # fmt: skip
@@ -114,8 +117,12 @@ def load_plan(ns: argparse.Namespace, argv: list[str], output: Any) -> LoadPlan:
         from harness.run.service_process import BUILTIN_COMMAND
 
         spec = replace(spec, command=BUILTIN_COMMAND, ready="/health")
+    from harness.cli.compare import checked_thresholds
+    from harness.measure.slo import parse_slo
+
     return LoadPlan(list(argv), spec, load, cap, mock, output, tuple(ns.upstream_env),
-                    builtin, table or None)  # fmt: skip
+                    builtin, table or None, slo=parse_slo(ns.slo) if ns.slo else None,
+                    thresholds=checked_thresholds(ns.threshold))  # fmt: skip
 
 
 def _mock(ns: argparse.Namespace, table: dict[str, Any] | None) -> Any:

@@ -29,6 +29,7 @@ from harness.generators.base import Load, Workload
 from harness.generators.http import ServiceGenerator, ServiceSpec
 from harness.logs import redact_url, url_secrets
 from harness.measure import results
+from harness.measure.slo import Slo, slo_summary
 from harness.resilience.config import preset
 from harness.run.design import ModeRun, run_mode
 from harness.run.plan import CompareSpec, OutputOptions
@@ -55,6 +56,8 @@ class LoadPlan:
     builtin_mode: str | None = None  # set: the built-in recipe service in this mode
     scenario: dict[str, Any] | None = None
     notes: dict[str, Any] = field(default_factory=dict)
+    slo: Slo | None = None  # per-request criteria: summaries gain slo_good, slo_goodput_rps
+    thresholds: tuple[str, ...] = ()  # checked on the document: exit 1 when one fails
 
 
 def execute_load(plan: LoadPlan) -> dict[str, Any]:
@@ -139,9 +142,13 @@ def _document(
         "open_loop": plan.load.describe() if open_loop else None,  # type: ignore[union-attr]
         "scenario": plan.scenario,
         "raw_records": True,
+        "slo": plan.slo.text if plan.slo is not None else None,
+        "thresholds": list(plan.thresholds) or None,
     }
     data = results.new_results(["load", *plan.argv], config)
     summary = run.summary(None, open_loop=open_loop)
+    if plan.slo is not None:
+        summary.update(slo_summary(run.records, plan.slo, summary["makespan_s"]))
     attempts = sum(record.attempts for record in run.records)  # one HTTP request each
     summary["upstream_attempts"] = attempts
     summary["amplification"] = attempts / len(run.records) if run.records else None

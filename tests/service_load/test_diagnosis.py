@@ -77,3 +77,16 @@ def test_the_report_draws_service_and_upstream_concurrency(tmp_path: Path) -> No
     upstream = lines["upstream calls in flight (the mock)"]
     assert max(upstream.get_ydata()) == document["diagnosis"]["upstream_peak_in_flight"] == 1
     assert "serialised" in fig.axes[0].get_title()
+
+
+def test_load_takes_slos_and_thresholds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "checked"
+    argv = ["load", "--users", "2", "--requests-per-user", "2", "--latency", "0.05",
+            "--slo", "latency<=10s", "--threshold", "latency_p99<=1ms",
+            "--threshold", "ok_share>=99%", "--no-report", "--no-progress",
+            "--out", str(out)]  # fmt: skip
+    assert main(argv) == 1  # one threshold failed; the results were written all the same
+    printed = capsys.readouterr().out
+    assert "✗ latency_p99<=1ms" in printed and "✓ ok_share>=99%" in printed
+    summary = json.loads((out / "results.json").read_text())["runs"][0]["summary"]
+    assert summary["slo_good"] == 4
