@@ -14,11 +14,10 @@ from harness.generators.common import (
     Answered,
     GeneratorOptions,
     RequestCache,
-    answered,
-    answered_stream,
     static_fallback,
 )
 from harness.generators.pacing import drive_load_async
+from harness.generators.protocols import protocol_for
 from harness.generators.sequential import new_session
 from harness.generators.transport import (
     Clock,
@@ -43,7 +42,8 @@ class AsyncCaller:
         self.target = target
         self.options = options
         self.session = session
-        self._request = RequestCache(target, options)
+        self.protocol = protocol_for(target)  # Gemini or OpenAI: chosen once
+        self._request = RequestCache(target, options, self.protocol.build)
 
     async def call(self, planned: PlannedRequest, ctx: RunContext) -> CallResult[Answered]:
         req = self._request(planned.recipe_request)
@@ -52,7 +52,7 @@ class AsyncCaller:
             attempt = functools.partial(self._streamed, req, ctx.clock)
         else:  # the hot path: the policy awaits send_async_then itself
             attempt = functools.partial(
-                send_async_then, self.session, req, clock=ctx.clock, then=answered
+                send_async_then, self.session, req, clock=ctx.clock, then=self.protocol.answered
             )
         fallbacks = [functools.partial(self._secondary, req, ctx)] if self.options.secondary else []
         fallbacks.append(functools.partial(self._static, planned))
@@ -60,7 +60,8 @@ class AsyncCaller:
         return await ctx.policy.call_async(attempt, fallbacks=fallbacks, self_bounded=True)
 
     async def _streamed(self, req: HttpRequest, clock: Clock, timeout_s: float) -> Answered:
-        return answered_stream(await send_async_stream(self.session, req, timeout_s, clock))
+        resp = await send_async_stream(self.session, req, timeout_s, clock)
+        return self.protocol.answered_stream(resp)
 
     async def _secondary(self, req: HttpRequest, ctx: RunContext) -> Answered:
         # The seed's second level: the sync client in a worker thread, one attempt. It goes
@@ -68,8 +69,9 @@ class AsyncCaller:
         def attempt(timeout_s: float) -> Answered:
             with new_session() as session:
                 if self.options.stream:
-                    return answered_stream(send_sync_stream(session, req, timeout_s, ctx.clock))
-                return answered(send_sync(session, req, timeout_s, ctx.clock))
+                    resp = send_sync_stream(session, req, timeout_s, ctx.clock)
+                    return self.protocol.answered_stream(resp)
+                return self.protocol.answered(send_sync(session, req, timeout_s, ctx.clock))
 
         return await asyncio.to_thread(ctx.policy.guarded_once, attempt)
 

@@ -12,13 +12,12 @@ from harness.generators.common import (
     Answered,
     GeneratorOptions,
     RequestCache,
-    answered,
-    answered_stream,
     run_one_sync,
     static_fallback,
 )
 from harness.generators.load import OpenLoad
 from harness.generators.pacing import drive_open_sync
+from harness.generators.protocols import protocol_for
 from harness.generators.transport import send_sync, send_sync_stream
 from harness.resilience.policy import CallResult
 
@@ -30,16 +29,19 @@ class SyncCaller:
         self.target = target
         self.options = options
         self.session = session
-        self._request = RequestCache(target, options)
+        self.protocol = protocol_for(target)  # Gemini or OpenAI: chosen once
+        self._request = RequestCache(target, options, self.protocol.build)
 
     def call(self, planned: PlannedRequest, ctx: RunContext) -> CallResult[Answered]:
         stream = self.options.stream
         req = self._request(planned.recipe_request)
+        protocol = self.protocol
 
         def attempt(timeout_s: float) -> Answered:
             if stream:
-                return answered_stream(send_sync_stream(self.session, req, timeout_s, ctx.clock))
-            return answered(send_sync(self.session, req, timeout_s, ctx.clock))
+                resp = send_sync_stream(self.session, req, timeout_s, ctx.clock)
+                return protocol.answered_stream(resp)
+            return protocol.answered(send_sync(self.session, req, timeout_s, ctx.clock))
 
         def fallback() -> Answered:
             return static_fallback(planned.recipe_request)
