@@ -204,6 +204,7 @@ class GenerateRequest:
     thinking_budget: int | None = None
     stop_sequences: tuple[str, ...] = ()
     tools: ToolSpec | None = None  # function declarations, mode and conversation state
+    min_output_tokens: int | None = None  # OpenAI peers: min_tokens / ignore_eos (peers.py)
 
 
 def parse_generate_request(body: Any, strict: bool) -> GenerateRequest:
