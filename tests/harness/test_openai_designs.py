@@ -3,6 +3,7 @@ record invariant, metrics and error classes as the Gemini path."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
 from collections.abc import Iterator
@@ -93,17 +94,28 @@ def test_openai_and_gemini_records_agree(mock_url: str) -> None:
 
 
 FAULTS = [
+    pytest.param("429", "RateLimitedError", 429, id="429"),
     pytest.param("500", "ServerError", 500, id="500"),
     pytest.param("503", "OverloadedError", 503, id="503"),
     pytest.param("safety", "BlockedAnswerError", 200, id="safety"),
 ]
 
 
+@pytest.fixture(scope="module")
+def fault_urls() -> Iterator[dict[str, str]]:
+    with contextlib.ExitStack() as stack:
+        yield {
+            kind: stack.enter_context(EmbeddedMock({"latency": 0.0, "faults": {kind: 1.0}})).url
+            for kind in (param.values[0] for param in FAULTS)
+        }
+
+
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize(("fault", "error", "status"), FAULTS)
-def test_errors_map_into_the_one_tree(mode: str, fault: str, error: str, status: int) -> None:
-    with EmbeddedMock({"latency": 0.0, "faults": {fault: 1.0}}) as mock:
-        records = _run(mode, _target(mock.url), users=2)
+def test_errors_map_into_the_one_tree(
+    mode: str, fault: str, error: str, status: int, fault_urls: dict[str, str]
+) -> None:
+    records = _run(mode, _target(fault_urls[fault]), users=2)
     assert {(r.outcome, r.error, r.status) for r in records} == {("failed", error, status)}
 
 
