@@ -22,7 +22,8 @@ from aiohttp import web
 from mock_gemini.config import MockConfig
 from mock_gemini.control import STATE_KEY, add_control_routes, stats_snapshot
 from mock_gemini.generation import ConnectionDropped
-from mock_gemini.handlers import HANDLERS
+from mock_gemini.peer_routes import ALL_HANDLERS, peer_route
+from mock_gemini.peers import health
 from mock_gemini.protocol import (
     JSON_CONTENT_TYPE,
     ApiError,
@@ -46,6 +47,7 @@ def create_app(config: MockConfig) -> web.Application:
     app = web.Application(client_max_size=0)
     app[STATE_KEY] = MockState(config, clock=time.monotonic)
     add_control_routes(app)
+    app.router.add_get("/health", health)
     app.router.add_route("*", "/{tail:.*}", dispatch)
     app.on_cleanup.append(_stop_workers)
     return app
@@ -65,7 +67,7 @@ def error_response(error: ApiError, wrap_in_list: bool) -> web.Response:
 async def dispatch(request: web.Request) -> web.StreamResponse:
     """Route, answer and count one API request; never a traceback to the client."""
     state = request.app[STATE_KEY]
-    route = classify(request.path)
+    route = peer_route(classify(request.path), request)
     name = route.name if route is not None else "unknown"
     wrap = False
     status: int | str = 500
@@ -78,7 +80,7 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         )
         if request.method != route.http_method:
             raise method_not_allowed(request.method, request.path)
-        response = await HANDLERS[route.name](state, request, route)
+        response = await ALL_HANDLERS[route.name](state, request, route)
         status = response.status
         return response
     except ApiError as error:

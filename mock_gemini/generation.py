@@ -31,6 +31,7 @@ from mock_gemini.content import (
 from mock_gemini.faults import FaultKind
 from mock_gemini.latency import GenerationPlan, plan_generation
 from mock_gemini.parsing import GenerateRequest
+from mock_gemini.peers import pad_answer
 from mock_gemini.protocol import JSON_CONTENT_TYPE, ApiError, quota_error, status_error
 from mock_gemini.quotas import REQUESTS_METRIC, RPM_QUOTA_ID
 from mock_gemini.state import MockState
@@ -164,7 +165,7 @@ async def _answer(
     config = state.config
     fault = state.picker.pick()
     seed = config.seed if gen.seed is None else config.seed * 1_000_003 + gen.seed
-    answer = await _compose(state, gen, model, seed)
+    answer = pad_answer(await _compose(state, gen, model, seed), gen.min_output_tokens)
     if fault is FaultKind.SAFETY:
         answer = Answer("", 0, "SAFETY")
     thoughts = _thoughts(config.thinking_tokens, gen.thinking_budget)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from mock_gemini.content import count_tokens
 from mock_gemini.openai_tools import openai_tool_spec, tool_calls
 from mock_gemini.parsing import MAX_STOP_SEQUENCES, GenerateRequest, is_heavy, kept_text
+from mock_gemini.peers import LENGTH_FIELDS, length_floor
 from mock_gemini.protocol import (
     invalid_argument,
     invalid_value_error,
@@ -33,7 +34,7 @@ _KNOWN_FIELDS = frozenset(
         "reasoning_effort", "extra_body", "seed", "presence_penalty", "frequency_penalty",
         "user", "logprobs", "top_logprobs", "parallel_tool_calls", "metadata", "store",
     }
-)  # fmt: skip
+) | LENGTH_FIELDS  # fmt: skip
 
 
 def parse_chat_request(body: Any, strict: bool) -> tuple[GenerateRequest, str, bool]:
@@ -73,6 +74,7 @@ def parse_chat_request(body: Any, strict: bool) -> tuple[GenerateRequest, str, b
         stop_sequences=tuple(s for s in stop_list if isinstance(s, str) and s),
         tools=tools,
         heavy=is_heavy(cost),
+        min_output_tokens=length_floor(body),
     )
     return gen, model.removeprefix("models/"), bool(body.get("stream"))
 

@@ -213,6 +213,7 @@ class GenerateRequest:
     stop_sequences: tuple[str, ...] = ()
     tools: ToolSpec | None = None  # function declarations, mode and conversation state
     heavy: bool = False  # composing the answer would block for more than a few ms
+    min_output_tokens: int | None = None  # OpenAI peers: min_tokens / ignore_eos (peers.py)
 
 
 def is_heavy(cost: SchemaCost) -> bool:

@@ -13,6 +13,7 @@ _TAIL = re.compile(
     r"/(?P<version>v1|v1beta|v1alpha)/(?:"
     r"(?P<collection>models|tunedModels)(?:/(?P<model>[^/:]+))?(?::(?P<method>[A-Za-z]+))?"
     r"|openai/(?P<openai>chat/completions|embeddings|models)(?:/(?P<omodel>.+?))?"
+    r"|(?P<peer>chat/completions|completions|embeddings)"  # OpenAI's own paths, /v1 only
     r")/?$"
 )
 MODEL_METHODS = frozenset(
@@ -43,6 +44,15 @@ def classify(path: str) -> Route | None:
     if match is None:
         return None
     version = match["version"]
+    if match["peer"]:
+        what = match["peer"]
+        if version != "v1":
+            return None
+        return (
+            Route("openai.completions", "POST", version, openai=True)
+            if what == "completions"
+            else _openai(version, what, None)
+        )
     if match["openai"]:
         return _openai(version, match["openai"], match["omodel"])
     collection, model, method = match["collection"], match["model"], match["method"]
@@ -54,6 +64,18 @@ def classify(path: str) -> Route | None:
     if method not in MODEL_METHODS:
         return None
     return Route(method, "POST", version, full)
+
+
+def for_openai_client(route: Route | None) -> Route | None:
+    """``GET /v1/models[/{m}]`` asked by an OpenAI client (Bearer key): the OpenAI list.
+
+    The same path is Gemini's model list for google-genai, which sends ``x-goog-api-key``;
+    the dispatcher calls this only for a Bearer-only caller (``peers.bearer_only``).
+    """
+    if route is None or route.version != "v1" or route.name not in ("models.list", "models.get"):
+        return route
+    model = route.model.removeprefix("models/") if route.model else None
+    return _openai(route.version, "models", model)
 
 
 def _openai(version: str, what: str, model: str | None) -> Route | None:

@@ -33,6 +33,14 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
         help="--base-url is a mock_gemini: reset it (POST /_mock/reset) before each design, "
         "so each meets the same schedule, quotas and draws (the embedded mock always is)",
     )
+    group.add_argument(
+        "--api",
+        choices=("gemini", "openai"),
+        default="gemini",
+        help="the wire protocol: Gemini's own, or OpenAI chat completions (--base-url is then "
+        "the OpenAI base, e.g. http://host:8000/v1; the mock and --target gemini are reached "
+        "at their /v1beta/openai)",
+    )
     group.add_argument("--model", default="gemini-2.5-flash", help="model id")
     group.add_argument("--api-version", default="v1beta", choices=("v1", "v1beta", "v1alpha"),
                        help="the API version in request paths")  # fmt: skip
@@ -49,12 +57,14 @@ def target_spec(ns: argparse.Namespace) -> TargetSpec:
     if ns.target == "gemini":
         if ns.reset_upstream:
             raise ConfigError("--reset-upstream: only with --base-url (a running mock_gemini)")
-        return TargetSpec("gemini", ns.base_url, ns.model, ns.api_version)
+        return TargetSpec("gemini", ns.base_url, ns.model, ns.api_version, api=ns.api)
     if ns.base_url:
-        return TargetSpec("base-url", ns.base_url, ns.model, ns.api_version, ns.reset_upstream)
+        return TargetSpec(
+            "base-url", ns.base_url, ns.model, ns.api_version, ns.reset_upstream, ns.api
+        )
     if ns.reset_upstream:
         raise ConfigError("--reset-upstream: only with --base-url (a running mock_gemini)")
-    return TargetSpec("mock", None, ns.model, ns.api_version)
+    return TargetSpec("mock", None, ns.model, ns.api_version, api=ns.api)
 
 
 def mock_config(ns: argparse.Namespace) -> MockConfig:

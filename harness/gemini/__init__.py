@@ -31,6 +31,7 @@ from harness.gemini.stream import SseDecoder, StreamChunk, answer_from_chunks, c
 from harness.recipes import RECIPE_SCHEMA, RecipeRequest, build_prompt
 
 __all__ = [
+    "APIS",
     "GEMINI_BASE_URL",
     "GeminiAnswer",
     "HttpRequest",
@@ -47,6 +48,7 @@ __all__ = [
 
 GEMINI_BASE_URL = "https://generativelanguage.googleapis.com"
 
+APIS = ("gemini", "openai")  # the wire protocols a Target may speak
 _SECRET_HEADERS = frozenset({"x-goog-api-key", "authorization"})
 
 
@@ -58,8 +60,11 @@ class Target:
     api_key: str = field(repr=False)
     model: str = "gemini-2.5-flash"
     api_version: str = "v1beta"
+    api: str = "gemini"  # the wire protocol: "gemini", or "openai" (harness.openai)
 
     def __post_init__(self) -> None:
+        if self.api not in APIS:
+            raise ConfigError(f"target api {self.api!r}: expected one of {', '.join(APIS)}")
         if not self.base_url.startswith(("http://", "https://")):
             raise ConfigError(f"target base_url {self.base_url!r}: expected http:// or https://")
         if not self.model.strip():

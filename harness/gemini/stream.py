@@ -28,12 +28,30 @@ from harness.gemini.answer import (
 from harness.gemini.errors import error_from_response
 
 
+def _decode_event(data: str) -> dict[str, Any]:
+    try:
+        event = json.loads(data)
+    except ValueError as exc:
+        raise MalformedAnswerError(f"stream event is not JSON: {exc}", status=200) from exc
+    if not isinstance(event, dict):
+        raise MalformedAnswerError("stream event is not a JSON object", status=200)
+    error = event.get("error")
+    if isinstance(error, Mapping):
+        code = error.get("code")
+        status = code if isinstance(code, int) and not isinstance(code, bool) else 500
+        raise error_from_response(status, {}, data.encode())
+    return event
+
+
 class SseDecoder:
     """Incremental SSE decoder: events end at a blank line; ``\\n`` or ``\\r\\n`` line ends.
 
     ``received`` keeps every event decoded so far, so the events before an
-    error event are still available after :meth:`feed` raised.
+    error event are still available after :meth:`feed` raised. ``decode_event`` turns one
+    event's data into a JSON object (or raises): another protocol's decoder replaces it.
     """
+
+    decode_event = staticmethod(_decode_event)
 
     def __init__(self) -> None:
         self._pending = b""
@@ -66,24 +84,9 @@ class SseDecoder:
         data, self._data_lines = "\n".join(self._data_lines), []
         if not data or data == "[DONE]":
             return None
-        event = _decode_event(data)
+        event = self.decode_event(data)
         self.received.append(event)
         return event
-
-
-def _decode_event(data: str) -> dict[str, Any]:
-    try:
-        event = json.loads(data)
-    except ValueError as exc:
-        raise MalformedAnswerError(f"stream event is not JSON: {exc}", status=200) from exc
-    if not isinstance(event, dict):
-        raise MalformedAnswerError("stream event is not a JSON object", status=200)
-    error = event.get("error")
-    if isinstance(error, Mapping):
-        code = error.get("code")
-        status = code if isinstance(code, int) and not isinstance(code, bool) else 500
-        raise error_from_response(status, {}, data.encode())
-    return event
 
 
 @dataclass(frozen=True)

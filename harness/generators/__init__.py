@@ -28,7 +28,7 @@ _FACTORIES: dict[str, tuple[str, str]] = {
     "sequential": ("harness.generators.sequential", "SequentialGenerator"),
     "threaded": ("harness.generators.threaded", "ThreadedGenerator"),
     "async": ("harness.generators.concurrent", "AsyncGenerator"),
-    "sdk": ("harness.generators.sdk", "SdkGenerator"),
+    "sdk": ("harness.generators.protocols", "sdk_generator"),  # google-genai or openai
 }
 DEFAULT_MODES: tuple[str, ...] = ("sequential", "threaded", "async")
 

@@ -58,9 +58,15 @@ class RequestCache:
     >>> cache = RequestCache(target, GeneratorOptions(4)); req = cache(planned.recipe_request)
     """
 
-    def __init__(self, target: Target, options: GeneratorOptions):
+    def __init__(
+        self,
+        target: Target,
+        options: GeneratorOptions,
+        build: Callable[..., HttpRequest] = build_generate_request,
+    ):
         self._target = target
         self._options = options
+        self._build = build  # the protocol's request builder (harness.generators.protocols)
         self._built: dict[RecipeRequest | PromptRequest, HttpRequest] = {}
         self._last: tuple[RecipeRequest | PromptRequest, HttpRequest] | None = None
 
@@ -72,7 +78,7 @@ class RequestCache:
         if req is None:
             if len(self._built) >= _REQUEST_CACHE_SIZE:
                 self._built.clear()  # a workload of all-different requests: stay bounded
-            req = build_generate_request(
+            req = self._build(
                 self._target,
                 recipe_request,
                 stream=self._options.stream,

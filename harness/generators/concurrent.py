@@ -14,12 +14,10 @@ from harness.generators.common import (
     Answered,
     GeneratorOptions,
     RequestCache,
-    answered,
-    answered_stream,
-    answered_text,
     static_fallback,
 )
 from harness.generators.pacing import drive_load_async
+from harness.generators.protocols import protocol_for, readers
 from harness.generators.sequential import new_session
 from harness.generators.transport import (
     Clock,
@@ -44,7 +42,9 @@ class AsyncCaller:
         self.target = target
         self.options = options
         self.session = session
-        self._request = RequestCache(target, options)
+        self.protocol = protocol_for(target)  # Gemini or OpenAI: chosen once
+        self._plain, self._stream = readers(self.protocol, options.text_answers)
+        self._request = RequestCache(target, options, self.protocol.build)
 
     async def call(self, planned: PlannedRequest, ctx: RunContext) -> CallResult[Answered]:
         req = self._request(planned.recipe_request)
@@ -52,9 +52,8 @@ class AsyncCaller:
         if self.options.stream:
             attempt = functools.partial(self._streamed, req, ctx.clock)
         else:  # the hot path: the policy awaits send_async_then itself
-            then = answered_text if self.options.text_answers else answered
             attempt = functools.partial(
-                send_async_then, self.session, req, clock=ctx.clock, then=then
+                send_async_then, self.session, req, clock=ctx.clock, then=self._plain
             )
         fallbacks = [functools.partial(self._secondary, req, ctx)] if self.options.secondary else []
         fallbacks.append(functools.partial(self._static, planned))
@@ -63,20 +62,17 @@ class AsyncCaller:
 
     async def _streamed(self, req: HttpRequest, clock: Clock, timeout_s: float) -> Answered:
         resp = await send_async_stream(self.session, req, timeout_s, clock)
-        return answered_stream(resp, self.options.text_answers)
+        return self._stream(resp)
 
     async def _secondary(self, req: HttpRequest, ctx: RunContext) -> Answered:
         # The seed's second level: the sync client in a worker thread, one attempt. It goes
         # to the same upstream, so it asks the same breaker and counts as an attempt.
         def attempt(timeout_s: float) -> Answered:
             with new_session() as session:
-                text = self.options.text_answers
                 if self.options.stream:
                     resp = send_sync_stream(session, req, timeout_s, ctx.clock)
-                    return answered_stream(resp, text)
-                return (answered_text if text else answered)(
-                    send_sync(session, req, timeout_s, ctx.clock)
-                )
+                    return self._stream(resp)
+                return self._plain(send_sync(session, req, timeout_s, ctx.clock))
 
         return await asyncio.to_thread(ctx.policy.guarded_once, attempt)
 

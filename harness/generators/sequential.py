@@ -12,14 +12,12 @@ from harness.generators.common import (
     Answered,
     GeneratorOptions,
     RequestCache,
-    answered,
-    answered_stream,
-    answered_text,
     run_one_sync,
     static_fallback,
 )
 from harness.generators.load import OpenLoad
 from harness.generators.pacing import drive_open_sync
+from harness.generators.protocols import protocol_for, readers
 from harness.generators.transport import send_sync, send_sync_stream
 from harness.resilience.policy import CallResult
 
@@ -31,18 +29,19 @@ class SyncCaller:
         self.target = target
         self.options = options
         self.session = session
-        self._request = RequestCache(target, options)
+        self.protocol = protocol_for(target)  # Gemini or OpenAI: chosen once
+        self._plain, self._stream = readers(self.protocol, options.text_answers)
+        self._request = RequestCache(target, options, self.protocol.build)
 
     def call(self, planned: PlannedRequest, ctx: RunContext) -> CallResult[Answered]:
-        stream, text = self.options.stream, self.options.text_answers
+        stream, plain, stream_reader = self.options.stream, self._plain, self._stream
         req = self._request(planned.recipe_request)
-        parse = answered_text if text else answered
 
         def attempt(timeout_s: float) -> Answered:
             if stream:
                 resp = send_sync_stream(self.session, req, timeout_s, ctx.clock)
-                return answered_stream(resp, text)
-            return parse(send_sync(self.session, req, timeout_s, ctx.clock))
+                return stream_reader(resp)
+            return plain(send_sync(self.session, req, timeout_s, ctx.clock))
 
         def fallback() -> Answered:
             return static_fallback(planned.recipe_request)

@@ -25,7 +25,7 @@ from harness.run.calibrate import calibration_block
 from harness.run.design import ModeRun, open_file_need, raise_open_file_limit, run_mode
 from harness.run.plan import CompareSpec, RunPlan, concurrency_cap
 from harness.run.progress import ModeProgress, progress_bar
-from harness.run.targets import TargetSpec, open_target
+from harness.run.targets import TargetSpec, open_target, upstream_root
 from mock_gemini.config import MockConfig
 
 
@@ -139,7 +139,7 @@ def _one_round(
     """Every design once on ``load``, appended to ``runs`` as each ends."""
     total = load.total
     label = f"×{load.users}" if isinstance(load, Workload) else "open"
-    reset = functools.partial(reset_mock, target.base_url) if fresh else None
+    reset = functools.partial(reset_mock, upstream_root(target)) if fresh else None
     designs = len(_loads(spec)) * spec.repetitions * len(spec.modes)
     for mode in spec.modes:
         cap = concurrency_cap(mode, load.users, spec)

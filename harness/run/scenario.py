@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError
+from harness.gemini import APIS
 from harness.generators import REGISTRY
 from harness.generators.load import Arrival, OpenLoad, parse_arrival
 from harness.logs import is_secret_name
@@ -43,7 +44,7 @@ KEYS: Mapping[str, tuple[str, ...]] = {
         *DATA_KEYS,
     ),
     "designs": ("modes", "workers", "concurrency", "seed_limits", "secondary", "stream"),
-    "target": ("kind", "base_url", "model", "api_version", "reset_upstream"),
+    "target": ("kind", "base_url", "model", "api_version", "reset_upstream", "api"),
     "output": ("report", "raw_records", "calibration"),
     "thresholds": ("checks",),
 }
@@ -376,9 +377,12 @@ class Checker:
             raise self.fail("target.api_version", " or ".join(API_VERSIONS), version)
         model = self.string(table, "target", "model", "gemini-2.5-flash")
         reset = self.boolean(table, "target", "reset_upstream", False)
+        api = self.string(table, "target", "api", "gemini")
+        if api not in APIS:
+            raise self.fail("target.api", " or ".join(map(repr, APIS)), api)
         if reset and kind != "base-url":
             raise self.fail("target.reset_upstream", "only with kind = 'base-url'", reset)
-        return TargetSpec(kind, base_url, model, version, reset)
+        return TargetSpec(kind, base_url, model, version, reset, api)
 
     def mock(self, table: dict[str, Any], target: TargetSpec, given: bool) -> MockConfig | None:
         if target.kind != "mock":

@@ -1,4 +1,5 @@
-"""Where requests go: the embedded mock, any base URL, or the real Gemini API.
+"""Where requests go: the embedded mock, any base URL, or the real Gemini API; in which
+protocol (``api``: Gemini's own, or OpenAI chat completions).
 
 with open_target(TargetSpec(kind="mock"), mock_config) as target: ...
 """
@@ -16,6 +17,7 @@ from urllib.parse import urlsplit
 from harness.errors import ConfigError, MissingApiKeyError
 from harness.gemini import GEMINI_BASE_URL, Target
 from harness.logs import redact_url
+from harness.openai import GEMINI_OPENAI_PATH
 from harness.run.embedded import EmbeddedMock
 from mock_gemini.config import MockConfig
 
@@ -31,16 +33,41 @@ class TargetSpec:
     model: str = "gemini-2.5-flash"
     api_version: str = "v1beta"
     reset_upstream: bool = False  # base-url: POST /_mock/reset before each design
+    api: str = "gemini"  # the wire protocol: "gemini" or "openai" (chat completions)
 
     def describe(self, url: str) -> dict[str, Any]:
         """The target as the results file records it (never the key)."""
         described = {"kind": self.kind, "base_url": redact_url(url), "model": self.model}
+        described |= {"api": self.api} if self.api != "gemini" else {}
         return described | ({"reset_upstream": True} if self.reset_upstream else {})
+
+    def url_for(self, root: str) -> str:
+        """Where this protocol lives on a Gemini-shaped server at ``root`` (the mock, or
+        the real API): ``root`` itself, or its OpenAI-compatible ``{root}/v1beta/openai``."""
+        return root.rstrip("/") + GEMINI_OPENAI_PATH if self.api == "openai" else root
 
     @property
     def resettable(self) -> bool:
         """Whether the runner resets the upstream before each design (a mock_gemini's state)."""
         return self.kind == "mock" or (self.kind == "base-url" and self.reset_upstream)
+
+
+_OPENAI_SUFFIXES = (GEMINI_OPENAI_PATH, "/v1")
+
+
+def upstream_root(target: Target) -> str:
+    """The server root of ``target`` (where a mock_gemini's ``/_mock/*`` control routes are):
+    its base URL, less the OpenAI-compatible path an ``openai`` target adds.
+
+    >>> upstream_root(Target("http://127.0.0.1:8000/v1beta/openai", "k", api="openai"))
+    'http://127.0.0.1:8000'
+    """
+    url = target.base_url.rstrip("/")
+    if target.api == "openai":
+        for suffix in _OPENAI_SUFFIXES:
+            if url.endswith(suffix):
+                return url.removesuffix(suffix)
+    return target.base_url
 
 
 def api_key_from_env(env: Mapping[str, str]) -> str:
@@ -76,14 +103,15 @@ def open_target(
     env = os.environ if env is None else env
     if spec.kind == "gemini":
         key = api_key_from_env(env)
-        yield Target(spec.base_url or GEMINI_BASE_URL, key, spec.model, spec.api_version)
+        url = spec.base_url or spec.url_for(GEMINI_BASE_URL)
+        yield Target(url, key, spec.model, spec.api_version, spec.api)
     elif spec.kind == "base-url":
         assert spec.base_url is not None
         check_reachable(spec.base_url)
-        yield Target(spec.base_url, LOCAL_KEY, spec.model, spec.api_version)
+        yield Target(spec.base_url, LOCAL_KEY, spec.model, spec.api_version, spec.api)
     else:
         config = mock or MockConfig()
         # When the mock only accepts configured keys, present one of them.
         key = sorted(config.api_keys)[0] if config.api_keys else LOCAL_KEY
         with EmbeddedMock(config.to_dict(include_secrets=True)) as server:
-            yield Target(server.url, key, spec.model, spec.api_version)
+            yield Target(spec.url_for(server.url), key, spec.model, spec.api_version, spec.api)
