@@ -210,6 +210,8 @@ def shape(results: Results) -> dict[str, object]:
         "users": sorted({run.users for run in results.runs}),
         "modes": sorted({run.mode for run in results.runs}, key=mode_rank),
         "requests_per_user": sorted({run.requests_per_user for run in results.runs}),
+        # the protocol spoken: absent means Gemini (documents before --api, and the default)
+        "api": (config.get("target") or {}).get("api") or "gemini",
     }
     for key in SHAPE_CONFIG_KEYS:
         out[key] = config.get(key, _ABSENT)

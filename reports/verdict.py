@@ -136,6 +136,7 @@ def _verdict(results: Results, users: int, modes: Mapping[str, list[Run]]) -> Ve
         text = f"{load}: not comparable: {warnings[0]}"
         return Verdict(load, text, False, reference, ranked, tuple(warnings[1:]))
     text = f"{load}: {_speed_text(ranked, reference)}"
+    warnings += beyond_bound_warnings(ranked, modes, reference)
     return Verdict(load, text, True, reference, ranked, tuple(warnings))
 
 
@@ -237,6 +238,27 @@ def measurement_warnings(modes: Mapping[str, list[Run]]) -> list[str]:
                     "upstream that did not wait as it said), not a result"
                 )
     return warnings
+
+
+def beyond_bound_warnings(
+    ranked: Sequence[Ranked], modes: Mapping[str, list[Run]], reference: str
+) -> list[str]:
+    """A speed-up above what the bounds allow: the reference ran slow, not the design fast.
+
+    "bound allows N×" is the ratio of the two lower bounds; a speed-up beyond it means the
+    reference design spent more than its bound (its efficiency says how much).
+    """
+    ref = Spread.of(_number(run.summary.get("efficiency")) for run in modes[reference])
+    lines = []
+    for r in ranked:
+        if r.mode != reference and r.value and r.bound and r.value > r.bound * 1.05:
+            eff = "" if ref is None else f" (efficiency {ref.median:.2f})"
+            lines.append(
+                f"{r.mode} {_num(r.value)}× is more than the bounds allow ({_num(r.bound)}×): "
+                f"{reference} spent more than its own bound{eff}, so part of the gap is "
+                f"{reference}'s overhead per request, not {r.mode}'s speed"
+            )
+    return lines
 
 
 def upstream_warnings(results: Results, modes: Mapping[str, list[Run]]) -> list[str]:

@@ -148,7 +148,7 @@ def add_output_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--no-report", action="store_true", help="skip plots and HTML report")
     group.add_argument("--no-progress", action="store_true", help="no progress bars")
     group.add_argument("-v", "--verbose", action="store_true", help="log each request")
-    group.add_argument("--log-json", action="store_true", help="log lines as JSON")
+    group.add_argument("--log-json", action="store_true", help="log each request as a JSON line")
     group.add_argument("--export-csv", action="store_true",
                        help="also write requests.csv, summary.csv and summary_stats.csv "
                             "beside results.json")  # fmt: skip

@@ -174,7 +174,7 @@ def output_options(ns: argparse.Namespace) -> OutputOptions:
         json=ns.json,
         report=not ns.no_report,
         progress=not ns.no_progress,
-        verbose=ns.verbose,
+        verbose=ns.verbose or ns.log_json,  # --log-json asks for the log, as JSON lines
         log_json=ns.log_json,
         export_csv=ns.export_csv,
     )

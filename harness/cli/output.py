@@ -37,7 +37,13 @@ def run_and_finish(
     SIGINT, SIGTERM or SIGHUP stop the run: what was measured is still written (marked
     ``"interrupted": true``) and the status is ``128 + signal`` (130, 143, 129).
     """
-    out_dir = writable_dir(output.out or results.default_run_dir(command), "--out")
+    out_dir = output.out or results.default_run_dir(command)
+    if (out_dir / results.RESULTS_NAME).exists():  # never mix a new run with an old report
+        raise ConfigError(
+            f"--out {out_dir}: already holds a run ({results.RESULTS_NAME}); "
+            "choose a new directory or remove that one"
+        )
+    out_dir = writable_dir(out_dir, "--out")
     try:
         with signals_raise():
             document = execute()

@@ -60,6 +60,9 @@ class CompareSpec:
         if unknown:
             known = ", ".join(REGISTRY)
             raise ConfigError(f"--modes: unknown mode {unknown[0]!r} (known: {known})")
+        twice = sorted({m for m in self.modes if self.modes.count(m) > 1})
+        if twice:
+            raise ConfigError(f"--modes: {twice[0]!r} given twice; each design runs once")
         _positive("--users", self.users)
         _positive("--requests-per-user", (self.requests_per_user,))
         _positive("--repetitions", (self.repetitions,))

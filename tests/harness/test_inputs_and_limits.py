@@ -64,6 +64,7 @@ def test_a_bad_input_file_is_one_line_and_exit_2(
         pytest.param("compare --users 5000 --modes threaded", "asks for 5,000 threads",
                      id="threads-closed-loop"),
         pytest.param("compare --max-output-tokens -1", "--max-output-tokens", id="tokens"),
+        pytest.param("compare --modes async,async", "'async' given twice", id="twice"),
         pytest.param("compare --breaker-open-s inf", "open_s", id="open-forever"),
         pytest.param("compare --timeout nan", "attempt_timeout_s", id="nan-timeout"),
         pytest.param("compare --requests-per-user 100000000", "at most 10,000,000",

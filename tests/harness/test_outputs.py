@@ -75,3 +75,14 @@ def test_checks_create_nothing_but_the_directory(tmp_path: Path) -> None:
     assert out.is_dir() and not list(out.iterdir())
     assert writable_file(tmp_path / "x.json", "--save") == tmp_path / "x.json"
     assert not (tmp_path / "x.json").exists()
+
+
+def test_a_new_run_never_lands_on_an_old_one(tmp_path: Path) -> None:
+    (tmp_path / "results.json").write_text("{}")
+    (tmp_path / "report.html").write_text("the old run's report")
+    done = subprocess.run(
+        [sys.executable, "-m", "harness", "compare", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=30, cwd=ROOT,
+    )  # fmt: skip
+    assert done.returncode == 2 and "already holds a run" in done.stderr
+    assert (tmp_path / "results.json").read_text() == "{}"

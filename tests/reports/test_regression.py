@@ -301,3 +301,11 @@ def test_an_open_loop_design_falling_behind_fails_on_latency_from_the_intended_s
     row = next(line for line in result.markdown.splitlines() if "❌" in line)
     assert row.startswith("| async (20 req/s (poisson), ≤ 256 in flight) | intended_p99")
     assert "+200.0%" in row
+
+
+def test_another_protocol_is_another_shape(build: Build, write: Write) -> None:
+    baseline = write(build(reps=1), "gemini")
+    doc = build(reps=1)
+    doc["config"]["target"]["api"] = "openai"
+    with pytest.raises(ReportInputError, match="api: "):
+        gate(baseline, write(doc, "openai"), None)

@@ -79,3 +79,15 @@ def test_open_loop_ranks_tail_latency_from_the_intended_start() -> None:
 def test_a_sweep_has_one_verdict_per_users_value() -> None:
     texts = [v.text for v in verdicts(_results(build_results(users=(1, 5, 20), reps=1)))]
     assert [t.split(":")[0] for t in texts] == ["1 users", "5 users", "20 users"]
+
+
+def test_a_speedup_beyond_the_bounds_says_why() -> None:
+    doc = build_results(reps=1)
+    for run in doc["runs"]:
+        if run["mode"] == "sequential":  # sequential slower than its bound: overhead
+            run["summary"]["makespan_s"] *= 1.5
+            run["summary"]["efficiency"] = run["summary"]["bound_s"] / run["summary"]["makespan_s"]
+    v = headline(_results(doc))
+    assert v.comparable
+    assert any("is more than the bounds allow" in w and "sequential's overhead" in w
+               for w in v.warnings), v.warnings  # fmt: skip
