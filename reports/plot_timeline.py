@@ -59,7 +59,12 @@ def bin_width_s(duration_s: float) -> float:
 def bin_edges(end_s: float, width_s: float) -> list[float]:
     """0, w, 2w, … with the last edge at ``end_s`` exactly (the run's end, not a bin later)."""
     count = max(1, math.ceil(end_s / width_s - 1e-9))
-    return [i * width_s for i in range(count)] + [end_s]
+    edges = [i * width_s for i in range(count)] + [end_s]
+    # A last bin much narrower than the others would turn its few events into a rate spike:
+    # it joins the bin before it (whose rate is then over its wider span).
+    if len(edges) > 2 and edges[-1] - edges[-2] < width_s / 2:
+        del edges[-2]
+    return edges
 
 
 def timeline_bins(run: Run, span_s: float | None = None) -> Bins:

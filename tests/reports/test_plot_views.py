@@ -101,3 +101,10 @@ def test_runs_are_named_by_what_differs_in_their_configuration(build: Any, write
     named = plot_base.named_by_difference(loaded)
     assert [r.label for r in named] == ["a (mock.latency_s=1.0)", "b (mock.latency_s=2.0)"]
     assert plot_base.named_by_difference(loaded[:1]) == loaded[:1]
+
+
+def test_a_sliver_of_a_last_bin_joins_the_one_before() -> None:
+    """1.03 s in 0.02 s bins: the 0.01 s sliver would show a 20-requests spike as 2,000/s."""
+    edges = plot_timeline.bin_edges(1.03, 0.02)
+    widths = [hi - lo for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+    assert edges[-1] == 1.03 and min(widths) >= 0.02 - 1e-9
