@@ -62,7 +62,7 @@ def bin_edges(end_s: float, width_s: float) -> list[float]:
     edges = [i * width_s for i in range(count)] + [end_s]
     # A last bin much narrower than the others would turn its few events into a rate spike:
     # it joins the bin before it (whose rate is then over its wider span).
-    if len(edges) > 2 and edges[-1] - edges[-2] < width_s / 2:
+    if len(edges) > 2 and edges[-1] - edges[-2] <= width_s / 2 + 1e-9:
         del edges[-2]
     return edges
 

@@ -3,6 +3,7 @@ runs told apart by line style and hatch, the timeline sized to its panels."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
@@ -106,5 +107,5 @@ def test_runs_are_named_by_what_differs_in_their_configuration(build: Any, write
 def test_a_sliver_of_a_last_bin_joins_the_one_before() -> None:
     """1.03 s in 0.02 s bins: the 0.01 s sliver would show a 20-requests spike as 2,000/s."""
     edges = plot_timeline.bin_edges(1.03, 0.02)
-    widths = [hi - lo for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+    widths = [hi - lo for lo, hi in itertools.pairwise(edges)]
     assert edges[-1] == 1.03 and min(widths) >= 0.02 - 1e-9
