@@ -6,8 +6,6 @@ retries stay off (its default) so that the shared policy is the only one retryin
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import importlib.util
 import json
 from typing import Any
@@ -24,17 +22,15 @@ from harness.gemini import (
     error_from_response,
     parse_generate_response,
 )
-from harness.generators.base import Load, PlannedRequest, RequestRecord, RunContext
+from harness.generators.base import PlannedRequest, RunContext
 from harness.generators.common import (
     Answered,
     GeneratorOptions,
     cumulative_tokens,
     service_time_s,
-    static_fallback,
 )
-from harness.generators.pacing import drive_load_async
+from harness.generators.official import OfficialClientDesign
 from harness.recipes import RECIPE_SCHEMA, RecipeRequest, build_prompt
-from harness.resilience.policy import CallResult
 
 
 def available() -> bool:
@@ -65,7 +61,7 @@ def _mapped(exc: Exception) -> UpstreamError:
     return ConnectionFailedError(f"google-genai call failed: {type(exc).__name__}")
 
 
-class SdkGenerator:
+class SdkGenerator(OfficialClientDesign):
     """Each user is a task calling ``client.aio.models.generate_content``."""
 
     mode = "sdk"
@@ -143,25 +139,5 @@ class SdkGenerator:
         first_byte_s = marks[0][0] if marks else None
         return Answered(answer_from_chunks(events), 200, first_byte_s, tuple(marks), service_s)
 
-    async def _call(
-        self, client: Any, planned: PlannedRequest, *, ctx: RunContext
-    ) -> CallResult[Answered]:
-        async def static() -> Answered:
-            return static_fallback(planned.recipe_request)
-
-        attempt = functools.partial(self._attempt, client, planned, ctx)
-        return await ctx.policy.call_async(attempt, fallbacks=[static])
-
-    def run(self, workload: Load, ctx: RunContext) -> list[RequestRecord]:
-        return asyncio.run(self._run(workload, ctx))
-
-    async def _run(self, workload: Load, ctx: RunContext) -> list[RequestRecord]:
-        client, self._ready_client = self._ready_client or self._client(), None
-        try:
-            call = functools.partial(self._call, client, ctx=ctx)
-            return await drive_load_async(workload, self.mode, self.concurrency_cap, ctx, call)
-        finally:
-            await client.aio.aclose()
-
-    def close(self) -> None:
-        """Nothing to release: each run opens and closes its own client."""
+    async def _close(self, client: Any) -> None:
+        await client.aio.aclose()

@@ -10,7 +10,6 @@ answers and errors go through the same sans-IO functions as the other designs
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 from typing import Any
 
@@ -22,19 +21,17 @@ from harness.errors import (
     UpstreamTimeoutError,
 )
 from harness.gemini import Target
-from harness.generators.base import Load, PlannedRequest, RequestRecord, RunContext
+from harness.generators.base import PlannedRequest, RunContext
 from harness.generators.common import (
     Answered,
     GeneratorOptions,
     service_time_s,
-    static_fallback,
 )
-from harness.generators.pacing import drive_load_async
+from harness.generators.official import OfficialClientDesign
 from harness.openai import answer_from_chunks, build_chat_request, cumulative_tokens
 from harness.openai.answer import answer_from_completion
 from harness.openai.errors import error_from_response, status_of
 from harness.recipes import RecipeRequest, build_prompt
-from harness.resilience.policy import CallResult
 
 
 def _mapped(exc: Exception) -> UpstreamError:
@@ -65,7 +62,7 @@ def _body(exc: Any) -> bytes:
         return json.dumps({"error": exc.body if exc.body is not None else {}}).encode()
 
 
-class OpenAISdkGenerator:
+class OpenAISdkGenerator(OfficialClientDesign):
     """Each user is a task calling ``client.chat.completions.create``."""
 
     mode = "sdk"
@@ -134,25 +131,5 @@ class OpenAISdkGenerator:
         first_byte_s = marks[0][0] if marks else None
         return Answered(answer_from_chunks(events), 200, first_byte_s, tuple(marks), service_s)
 
-    async def _call(
-        self, client: Any, planned: PlannedRequest, *, ctx: RunContext
-    ) -> CallResult[Answered]:
-        async def static() -> Answered:
-            return static_fallback(planned.recipe_request)
-
-        attempt = functools.partial(self._attempt, client, planned, ctx)
-        return await ctx.policy.call_async(attempt, fallbacks=[static])
-
-    def run(self, workload: Load, ctx: RunContext) -> list[RequestRecord]:
-        return asyncio.run(self._run(workload, ctx))
-
-    async def _run(self, workload: Load, ctx: RunContext) -> list[RequestRecord]:
-        client, self._ready_client = self._ready_client or self._client(), None
-        try:
-            call = functools.partial(self._call, client, ctx=ctx)
-            return await drive_load_async(workload, self.mode, self.concurrency_cap, ctx, call)
-        finally:
-            await client.close()
-
-    def close(self) -> None:
-        """Nothing to release: each run opens and closes its own client."""
+    async def _close(self, client: Any) -> None:
+        await client.close()
