@@ -1,4 +1,4 @@
-"""The sans-IO Gemini protocol against real-shaped bodies (../shared/fixtures/gemini)."""
+"""The sans-IO Gemini protocol against real-shaped bodies (tests/fixtures/gemini)."""
 
 from __future__ import annotations
 
